@@ -1,0 +1,210 @@
+/*
+ * seedd: wiring. Parse flags, open the data directory, load the zone,
+ * bind every socket, then run the loop. Failures before the loop exit 1
+ * with a line that says what to do; after start-up nothing exits but a
+ * stop signal (SPEC 2, 7).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dns_server.h"
+#include "log.h"
+#include "loop.h"
+#include "rng.h"
+#include "zone.h"
+#include "zonestore.h"
+
+#define POLL_MS 1000
+
+struct seedd {
+	struct config cfg;
+	struct loop loop;
+	struct rng rng;
+	struct zone zone;
+	struct zonestore store;
+	struct dns_server dns;
+	int snapshot_timer, poll_timer;
+};
+
+static void
+on_signal(struct loop *l, int signo, void *arg)
+{
+	struct seedd *s = arg;
+
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("main", "msg=\"stopping\" signal=%s", signo == SIGTERM ? "TERM" : "INT");
+		loop_stop(l);
+		break;
+	case SIGHUP:
+		log_info("main", "msg=\"SIGHUP: reading zone.csv again\"");
+		zonestore_reload(&s->store, &s->zone, time(NULL));
+		break;
+	case SIGCHLD:
+		/* PID 1 adopts orphans: reap every child that has exited. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		break;
+	}
+}
+
+static void
+on_snapshot(struct loop *l, void *arg)
+{
+	struct seedd *s = arg;
+
+	zonestore_save(&s->store, &s->zone, false);
+	loop_timer_arm(l, s->snapshot_timer, (int64_t)s->cfg.snapshot_interval * 1000);
+}
+
+static void
+on_poll(struct loop *l, void *arg)
+{
+	struct seedd *s = arg;
+	bool was_dirty = s->store.dirty;
+
+	zonestore_poll(&s->store, &s->zone, time(NULL));
+	/* A reload that changed the zone is written at once, not an interval later. */
+	if (s->store.dirty && !was_dirty)
+		zonestore_save(&s->store, &s->zone, false);
+	loop_timer_arm(l, s->poll_timer, POLL_MS);
+}
+
+static int
+open_data_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "seedd: cannot use data directory '%s': %s; create it or give --data-dir\n",
+		        dir, strerror(errno));
+		return -1;
+	}
+	if (faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		fprintf(stderr, "seedd: cannot write in data directory '%s': %s; fix its permissions or give --data-dir\n",
+		        dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+bind_all(struct seedd *s)
+{
+	char err[256], as[ADDR_STRLEN];
+
+	for (int i = 0; i < s->cfg.nlisten; i++) {
+		const struct addr *a = &s->cfg.listen[i];
+		if (dns_server_listen(&s->dns, a, err, sizeof(err)) == 0) {
+			addr_str(a, as, sizeof(as));
+			log_info("dns", "msg=listening addr=%s proto=udp,tcp", as);
+			continue;
+		}
+		/* The default [::]:53 is optional on hosts without IPv6. */
+		if (s->cfg.listen_default && a->family == AF_INET6 &&
+		    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
+			log_warn("dns", "msg=\"no IPv6; serving IPv4 only\" error=\"%s\"", err);
+			continue;
+		}
+		fprintf(stderr, "seedd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct seedd s;
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	uint8_t default_mname[DNAME_MAX];
+	uint64_t seed;
+
+	switch (config_parse(&s.cfg, argc, argv, stdout, stderr)) {
+	case CONFIG_EXIT:
+		return 0;
+	case CONFIG_BAD:
+		return 2;
+	case CONFIG_OK:
+		break;
+	}
+	log_set_level((enum log_level)s.cfg.log_level);
+	if (config_default_ns(default_mname, s.cfg.zone) < 0) {
+		fprintf(stderr, "seedd: --zone: too long to build ns.<zone>; give --ns\n");
+		return 2;
+	}
+	if (rng_init(&s.rng) < 0) {
+		fprintf(stderr, "seedd: getrandom failed: %s\n", strerror(errno));
+		return 1;
+	}
+
+	int dirfd = open_data_dir(s.cfg.data_dir);
+	if (dirfd < 0)
+		return 1;
+
+	rng_bytes(&s.rng, &seed, sizeof(seed));
+	zone_init(&s.zone, s.cfg.zone, CONFIG_MAX_NODES, seed);
+	s.zone.node_ttl = s.cfg.ttl;
+	s.zone.answers = s.cfg.answers;
+	s.zone.wildcard = s.cfg.wildcard;
+	s.zone.nns = s.cfg.nns;
+	memcpy(s.zone.ns, s.cfg.ns, sizeof(s.zone.ns));
+
+	s.store = (struct zonestore){
+		.dirfd = dirfd,
+		.dir = s.cfg.data_dir,
+		.allow_private = s.cfg.allow_private,
+		.mname = s.cfg.nns > 0 ? s.cfg.ns[0] : NULL,
+		.rname = s.cfg.have_mbox ? s.cfg.mbox : NULL,
+	};
+	zonestore_default_soa(&s.zone, s.cfg.nns > 0 ? s.cfg.ns[0] : default_mname, s.cfg.mbox, time(NULL));
+	if (!zonestore_load(&s.store, &s.zone, time(NULL))) {
+		fprintf(stderr, "seedd: out of memory loading zone.csv\n");
+		return 1;
+	}
+
+	if (loop_init(&s.loop) < 0 ||
+	    loop_signals(&s.loop, signals, 4, on_signal, &s) < 0 ||
+	    dns_server_init(&s.dns, &s.loop, &s.zone, &s.rng) < 0) {
+		fprintf(stderr, "seedd: cannot set up the event loop: %s\n", strerror(errno));
+		return 1;
+	}
+	if (bind_all(&s) < 0)
+		return 1;
+	if (dns_server_start(&s.dns) < 0) {
+		fprintf(stderr, "seedd: cannot start the DNS server: %s\n", strerror(errno));
+		return 1;
+	}
+	s.snapshot_timer = loop_timer_new(&s.loop, on_snapshot, &s);
+	s.poll_timer = loop_timer_new(&s.loop, on_poll, &s);
+	loop_timer_arm(&s.loop, s.snapshot_timer, (int64_t)s.cfg.snapshot_interval * 1000);
+	loop_timer_arm(&s.loop, s.poll_timer, POLL_MS);
+
+	if (geteuid() == 0)
+		log_warn("main", "msg=\"running as root; dropping privileges (--user) is not built yet\"");
+	/* A zone that differs from zone.csv (none yet, .old, skipped rows) is written now. */
+	zonestore_save(&s.store, &s.zone, false);
+	log_info("main", "msg=started version=%s pid=%d", SEEDD_VERSION, (int)getpid());
+
+	loop_run(&s.loop);
+
+	/* Take in an operator's last edit before writing over it. */
+	zonestore_poll(&s.store, &s.zone, time(NULL));
+	int rc = zonestore_save(&s.store, &s.zone, true) == 0 ? 0 : 1;
+	log_info("main", "msg=stopped serial=%u", s.zone.soa.serial);
+	dns_server_close(&s.dns);
+	loop_close(&s.loop);
+	zone_free(&s.zone);
+	close(dirfd);
+	return rc;
+}
