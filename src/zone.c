@@ -79,9 +79,10 @@ zone_set_static(struct zone *z, struct zone_rr *rr, size_t n)
 	qsort(idx, n, sizeof(*idx), idx_cmp);
 
 	/* Every distinct name once, plus its ancestors below the apex as empty non-terminals. */
+	size_t cur = 0; /* the entry of the name being counted (ENTs follow it) */
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && name_cmp(rr[idx[i]].name, rr[idx[i - 1]].name) == 0) {
-			names[nn - 1].count++;
+			names[cur].count++;
 			continue;
 		}
 		size_t depth = (size_t)(dname_labels(rr[idx[i]].name) - dname_labels(z->apex));
@@ -92,6 +93,7 @@ zone_set_static(struct zone *z, struct zone_rr *rr, size_t n)
 				goto fail;
 			names = np;
 		}
+		cur = nn;
 		names[nn++] = (struct zone_name){ rr[idx[i]].name, (uint32_t)i, 1 };
 		const uint8_t *p = dname_parent(rr[idx[i]].name);
 		for (; depth > 1; depth--, p = dname_parent(p)) {

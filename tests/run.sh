@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make test: unit tests (ASan+UBSan build), then every integration test
+# against the static ./seedd. Prints each result and ends with the line
+# "N passed, N failed". Exits non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+out=$(mktemp)
+
+run() {
+	local label=$1; shift
+	echo "== $label"
+	"$@" 2>&1 | tee "$out" | grep -E '^(PASS|FAIL) '
+	local p f
+	p=$(grep -c '^PASS ' "$out")
+	f=$(grep -c '^FAIL ' "$out")
+	if [ "${PIPESTATUS[0]}" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL $label: exited with an error"; tail -n 20 "$out"; f=1
+	fi
+	if [ "$f" != 0 ]; then grep -vE '^(PASS|FAIL) ' "$out" | tail -n 40; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+run unit ./build/san/unit
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	run "$(basename "$t" .sh)" bash "$t"
+done
+rm -f "$out"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

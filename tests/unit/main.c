@@ -1,0 +1,48 @@
+#include <ctype.h>
+#include <stdio.h>
+
+#include "t.h"
+
+int t_failed;
+const char *t_name;
+
+int
+t_hex(const char *hex, unsigned char *out, int cap)
+{
+	int n = 0, half = -1;
+
+	for (; *hex; hex++) {
+		if (isspace((unsigned char)*hex))
+			continue;
+		if (!isxdigit((unsigned char)*hex))
+			return -1;
+		int v = isdigit((unsigned char)*hex) ? *hex - '0' : (tolower((unsigned char)*hex) - 'a' + 10);
+		if (half < 0) {
+			half = v;
+		} else {
+			if (n == cap)
+				return -1;
+			out[n++] = (unsigned char)(half << 4 | v);
+			half = -1;
+		}
+	}
+	return half < 0 ? n : -1;
+}
+
+int
+main(void)
+{
+	t_name = "addr";
+	test_addr();
+	t_name = "dns_wire";
+	test_dns_wire();
+	t_name = "dns_answer";
+	test_dns_answer();
+	t_name = "zonefile";
+	test_zonefile();
+	t_name = "nodeset";
+	test_nodeset();
+	t_name = "config";
+	test_config();
+	return t_failed ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * A minimal unit-test harness: CHECK records one result; each prints
+ * "PASS name" or "FAIL name: file:line expr" so tests/run.sh can count.
+ */
+#ifndef SEEDD_T_H
+#define SEEDD_T_H
+
+#include <stdio.h>
+
+extern int t_failed;
+extern const char *t_name;
+
+#define CHECK(name, expr)                                                          \
+	do {                                                                       \
+		if (expr) {                                                        \
+			printf("PASS %s/%s\n", t_name, name);                      \
+		} else {                                                           \
+			printf("FAIL %s/%s: %s:%d %s\n", t_name, name, __FILE__,    \
+			       __LINE__, #expr);                                   \
+			t_failed++;                                                \
+		}                                                                  \
+	} while (0)
+
+/* Parse hex with optional spaces/newlines into out; returns length or -1. */
+int t_hex(const char *hex, unsigned char *out, int cap);
+
+void test_dns_wire(void);
+void test_dns_answer(void);
+void test_zonefile(void);
+void test_addr(void);
+void test_nodeset(void);
+void test_config(void);
+
+#endif
