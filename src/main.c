@@ -48,6 +48,8 @@ on_signal(struct loop *l, int signo, void *arg)
 	case SIGHUP:
 		log_info("main", "msg=\"SIGHUP: reading zone.csv again\"");
 		zonestore_reload(&s->store, &s->zone, time(NULL));
+		/* What the reload changed (normalised rows, a grown serial) is written now. */
+		zonestore_save(&s->store, &s->zone, false);
 		break;
 	case SIGCHLD:
 		/* PID 1 adopts orphans: reap every child that has exited. */

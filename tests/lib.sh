@@ -49,12 +49,14 @@ start_seedd() {
 	return 1
 }
 
-# stop_seedd [PID]: SIGTERM and wait; prints the exit status.
+# stop_seedd [PID]: SIGTERM and wait; the exit status is in SEEDD_RC (and is
+# the return value). Call it directly, not in $(...): a subshell cannot wait.
 stop_seedd() {
 	local pid=${1:-$SEEDD_PID}
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	echo $?
+	SEEDD_RC=$?
+	return $SEEDD_RC
 }
 
 cleanup() {
