@@ -4,6 +4,7 @@
 #                 integration tests against ./seedd; ends "N passed, N failed"
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make bench    dnsperf: seedd against NSD and Knot (not part of make test)
+#   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
 #   make SAN=1    the binary itself under ASan+UBSan with the host compiler
 
 TP      := third_party/root
@@ -82,7 +83,10 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
 bench: seedd
 	./bench/dns.sh
 
+demo: seedd
+	./docs/demo.sh
+
 clean:
 	rm -rf build seedd
 
-.PHONY: all test unit fuzz bench clean
+.PHONY: all test unit fuzz bench demo clean

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install what building and testing seedd needs on Debian bookworm (as root).
+# Used by the README's set-up commands and by .ci/run.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="gcc make libc6-dev dpkg-dev ca-certificates iproute2 procps util-linux
+      dnsutils knot-dnsutils clang libclang-rt-14-dev python3 python3-dnslib"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# apt-get download in third_party/fetch.sh needs fresh package lists too.
+apt-get update -qq
+if [ -n "$missing" ]; then
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
