@@ -76,7 +76,8 @@ zone_set_static(struct zone *z, struct zone_rr *rr, size_t n)
 	for (size_t i = 0; i < n; i++)
 		idx[i] = (uint32_t)i;
 	sort_rr = rr;
-	qsort(idx, n, sizeof(*idx), idx_cmp);
+	if (n > 0) /* qsort wants a valid array even for no elements */
+		qsort(idx, n, sizeof(*idx), idx_cmp);
 
 	/* Every distinct name once, plus its ancestors below the apex as empty non-terminals. */
 	size_t cur = 0; /* the entry of the name being counted (ENTs follow it) */
@@ -104,7 +105,8 @@ zone_set_static(struct zone *z, struct zone_rr *rr, size_t n)
 			names[nn++] = (struct zone_name){ copy, 0, 0 };
 		}
 	}
-	qsort(names, nn, sizeof(*names), zname_cmp);
+	if (nn > 0)
+		qsort(names, nn, sizeof(*names), zname_cmp);
 	/* Drop duplicates: keep the first of each name (the one with records). */
 	size_t w = 0;
 	for (size_t i = 0; i < nn; i++) {

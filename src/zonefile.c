@@ -214,8 +214,15 @@ zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
 			}
 		} else {
 			int tl = dname_from_text(rr.rdata, f[1]);
+			char text[DNAME_TEXT_MAX];
+			struct addr look;
+			if (tl >= 0)
+				dname_to_text(rr.rdata, text, sizeof(text));
 			if (tl < 0)
 				why = "value is neither an address nor a host name";
+			else if (addr_parse_ip(&look, text) == 0)
+				/* "1.2.3.4." would be written back as an A record */
+				why = "a host name that reads as an address";
 			else if (dname_len(rr.name) == dname_len(apex))
 				why = "CNAME at the apex (it holds the SOA and NS)";
 			else {
