@@ -22,7 +22,7 @@
 #define DNS_TCP_CLIENTS 256
 #define DNS_TCP_IDLE_MS 10000
 #define DNS_TCP_QUERY_MAX 4096  /* larger length prefixes close the connection */
-#define DNS_TCP_REPLY_MAX 16384
+#define DNS_TCP_REPLY_MAX 65535 /* RFC 7766: a reply over TCP may use the whole 16-bit length */
 
 struct dns_udp {
 	struct loop_io io;
