@@ -67,7 +67,8 @@ format_with_serial(struct zone *z, uint32_t serial, size_t *len)
 
 /* Apply a parsed file to the zone: 0, or -1 when memory ran out (zone untouched). */
 static int
-apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool startup, time_t now)
+apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool startup, time_t now,
+      unsigned *held_out)
 {
 	uint32_t old_serial = z->soa.serial;
 	size_t blen = 0;
@@ -94,6 +95,7 @@ apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool star
 	}
 	if (held > 0)
 		log_warn("zone", "msg=\"node rows not published: not globally routable (use --allow-private)\" count=%u", held);
+	*held_out = held + full;
 	if (full > 0)
 		log_warn("zone", "msg=\"node rows dropped: node table full\" count=%u", full);
 
@@ -136,18 +138,19 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 			return LOAD_FAILED;
 		/* too large or not a regular file: unusable as it is */
 	} else if ((pr = zonefile_parse(buf, len, z->apex, &p, report, &rc)) == 0) {
-		if (apply(zs, z, &p, startup, now) < 0) {
+		unsigned held = 0;
+		if (apply(zs, z, &p, startup, now, &held) < 0) {
 			zonefile_parsed_free(&p);
 			free(buf);
 			log_error("zone", "msg=\"out of memory loading\" file=%s", name);
 			return LOAD_FAILED;
 		}
-		if (p.skipped > 0) {
+		if (p.skipped > 0 || held > 0) {
 			/* Keep the operator's rows we could not use: the next save drops them. */
 			snprintf(rej, sizeof(rej), "%s.rejected.%lld", name, (long long)now);
 			if (snapshot_write_copy(zs->dirfd, rej, buf, len) == 0)
-				log_warn("zone", "msg=\"malformed rows skipped; the file as read is kept\" file=%s skipped=%u copy=%s",
-				         name, p.skipped, rej);
+				log_warn("zone", "msg=\"rows not served; the file as read is kept\" file=%s malformed=%u unpublished=%u copy=%s",
+				         name, p.skipped, held, rej);
 			else
 				log_error("zone", "msg=\"cannot keep a copy of a file with skipped rows\" file=%s error=\"%s\"",
 				          rej, strerror(errno));

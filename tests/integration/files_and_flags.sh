@@ -86,6 +86,8 @@ printf 'ns.seed.example.com,hostmaster.seed.example.com 1 2 3 4 5\nseed.example.
 start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port"
 a=$(dig +short @127.0.0.1 -p "$port" seed.example.com A | sort | tr '\n' ' ')
 [ "$a" = "8.8.8.8 " ] && pass files/private-not-published || fail files/private-not-published "got '$a'"
+grep -qx 'seed.example.com,10.0.0.1' "$dir"/zone.csv.rejected.* 2>/dev/null \
+	&& pass files/private-rows-kept || fail files/private-rows-kept "$(ls "$dir")"
 stop_seedd >/dev/null
 start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port" --allow-private
 printf 'ns.seed.example.com,hostmaster.seed.example.com 1 2 3 4 5\nseed.example.com,10.0.0.1\nseed.example.com,8.8.8.8\n' >"$dir/zone.csv"
