@@ -26,7 +26,7 @@ MUSL_CFLAGS := $(CSTD) $(WARN) $(INC) -Os -ffunction-sections -fdata-sections \
                -fno-asynchronous-unwind-tables -fstack-protector-strong
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CFLAGS  := $(CSTD) $(WARN) $(INC) -O1 -g $(SAN_FLAGS)
-FUZZ_CFLAGS := $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc
+FUZZ_CFLAGS := $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
 
 MUSL_OBJ := $(patsubst src/%.c,build/musl/%.o,$(SRC)) build/musl/fortify_compat.o
 SAN_OBJ  := $(patsubst src/%.c,build/san/%.o,$(LIBSRC))
