@@ -11,11 +11,12 @@ out=$(mktemp)
 run() {
 	local label=$1; shift
 	echo "== $label"
-	"$@" 2>&1 | tee "$out" | grep -E '^(PASS|FAIL) '
-	local p f
+	"$@" >"$out" 2>&1
+	local rc=$? p f
+	grep -E '^(PASS|FAIL) ' "$out"
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
-	if [ "${PIPESTATUS[0]}" != 0 ] && [ "$f" = 0 ]; then
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "FAIL $label: exited with an error"; tail -n 20 "$out"; f=1
 	fi
 	if [ "$f" != 0 ]; then grep -vE '^(PASS|FAIL) ' "$out" | tail -n 40; fi

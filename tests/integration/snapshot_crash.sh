@@ -48,7 +48,13 @@ for round in $(seq 1 25); do
 		done
 	) &
 	editor=$!
-	sleep "0.$(( 2 + RANDOM % 7 ))$(( RANDOM % 10 ))"
+	if [ $((round % 2)) = 1 ]; then
+		# Odd rounds: kill the moment a rewrite has begun (zone.csv.tmp exists).
+		deadline=$(( $(date +%s) + 5 ))
+		until [ -e "$dir/zone.csv.tmp" ] || [ "$(date +%s)" -ge "$deadline" ]; do :; done
+	else
+		sleep "0.$(( 2 + RANDOM % 7 ))$(( RANDOM % 10 ))"
+	fi
 	kill -KILL "$SEEDD_PID"
 	wait "$SEEDD_PID" 2>/dev/null
 	kill "$editor" 2>/dev/null; wait "$editor" 2>/dev/null
