@@ -22,7 +22,7 @@ LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(wildcard tests/unit/*.c)
 FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-MUSL_CFLAGS := $(CSTD) $(WARN) $(INC) -Os -ffunction-sections -fdata-sections \
+MUSL_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -flto -ffunction-sections -fdata-sections \
                -fno-asynchronous-unwind-tables -fstack-protector-strong
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CFLAGS  := $(CSTD) $(WARN) $(INC) -O1 -g $(SAN_FLAGS)
@@ -54,7 +54,7 @@ build/musl/fortify_compat.o: third_party/fortify_compat.c $(FETCHED)
 	gcc -specs $(SPECS) $(CSTD) -Wall -Wextra -Werror -Os -c -o $@ $<
 
 seedd: $(MUSL_OBJ)
-	gcc -specs $(SPECS) -static -s -Wl,--gc-sections -o $@ $(MUSL_OBJ) $(BEARSSL)
+	gcc -specs $(SPECS) -static -s -O2 -flto -Wl,--gc-sections -o $@ $(MUSL_OBJ) $(BEARSSL)
 	@echo "seedd: $$(stat -c %s $@) bytes"
 
 build/san/%.o: src/%.c $(wildcard src/*.h) $(FETCHED)
@@ -65,7 +65,7 @@ build/san/seedd: $(SAN_OBJ) build/san/main.o
 	cc $(SAN_FLAGS) -o $@ $^ $(BEARSSL)
 
 build/san/unit: $(SAN_OBJ) $(UNITSRC) tests/unit/t.h
-	cc $(SAN_CFLAGS) -Isrc -o $@ $(UNITSRC) $(SAN_OBJ) $(BEARSSL)
+	cc $(SAN_CFLAGS) -Isrc -o $@ $(UNITSRC) $(SAN_OBJ) $(BEARSSL) -lm
 
 unit: build/san/unit
 	./build/san/unit

@@ -124,6 +124,12 @@ grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+size_t
+nodeset_count(const struct nodeset *s)
+{
+	return s->n;
+}
+
 int
 nodeset_has(const struct nodeset *s, const uint8_t *ip)
 {
@@ -274,10 +280,12 @@ take_member(struct nodeset *s, struct nodeset_bucket *b, uint32_t pos, struct rn
 {
 	uint32_t j = pos + rng_below(r, b->n - pos);
 	uint32_t a = b->members[pos], c = b->members[j];
-	b->members[pos] = c;
-	b->members[j] = a;
-	s->nodes[c].pos = pos;
-	s->nodes[a].pos = j;
+	if (j != pos) {
+		b->members[pos] = c;
+		b->members[j] = a;
+		s->nodes[c].pos = pos;
+		s->nodes[a].pos = j;
+	}
 	return s->nodes[c].ip;
 }
 
@@ -289,7 +297,9 @@ nodeset_pick(struct nodeset *s, struct rng *r, const uint8_t **out, size_t k)
 	if (k > s->n)
 		k = s->n;
 	for (size_t i = 0; i < first; i++) {
-		swap_order(s, i, i + rng_below(r, (uint32_t)(s->nb - i)));
+		size_t j = i + rng_below(r, (uint32_t)(s->nb - i));
+		if (j != i)
+			swap_order(s, i, j);
 		out[got++] = take_member(s, &s->buckets[s->order[i]], 0, r);
 	}
 	/* Fewer prefixes than wanted: every bucket was taken once, go round again. */

@@ -50,6 +50,7 @@ int nodeset_add(struct nodeset *s, const uint8_t *ip);
 /* 1 removed, 0 absent. */
 int nodeset_del(struct nodeset *s, const uint8_t *ip);
 int nodeset_has(const struct nodeset *s, const uint8_t *ip);
+size_t nodeset_count(const struct nodeset *s);
 void nodeset_clear(struct nodeset *s);
 /*
  * Up to k distinct members at random: first one from each of up to k

@@ -5,15 +5,23 @@
 #include <string.h>
 #include <sys/random.h>
 
+static br_chacha20_run chacha;
+
 static void
 refill(struct rng *r)
 {
 	uint8_t iv[12] = { 0 };
 
+	/* The SSE2 implementation where the CPU has it, else the portable one. */
+	if (chacha == NULL) {
+		chacha = br_chacha20_sse2_get();
+		if (chacha == NULL)
+			chacha = br_chacha20_ct_run;
+	}
 	memset(r->buf, 0, sizeof(r->buf));
 	memcpy(iv, &r->blocks, sizeof(r->blocks));
 	r->blocks++;
-	br_chacha20_ct_run(r->key, iv, 0, r->buf, sizeof(r->buf));
+	chacha(r->key, iv, 0, r->buf, sizeof(r->buf));
 	memcpy(r->key, r->buf, sizeof(r->key));
 	r->pos = sizeof(r->key);
 }
@@ -65,28 +73,53 @@ rng_bytes(struct rng *r, void *out, size_t n)
 	}
 }
 
+/*
+ * w (1, 2 or 4) bytes of keystream as a number: the hot path of node picks.
+ * Consumed bytes are not wiped one by one: the next refill overwrites the
+ * whole buffer, and the key itself is never kept (fast key erasure).
+ */
+static uint32_t
+draw(struct rng *r, size_t w)
+{
+	if (sizeof(r->buf) - r->pos < w)
+		refill(r);
+	const uint8_t *p = r->buf + r->pos;
+	r->pos += w;
+	switch (w) {
+	case 1:
+		return p[0];
+	case 2:
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+	default:
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	}
+}
+
 uint32_t
 rng_u32(struct rng *r)
 {
-	uint32_t v;
-
-	rng_bytes(r, &v, sizeof(v));
-	return v;
+	return draw(r, 4);
 }
 
 uint32_t
 rng_below(struct rng *r, uint32_t n)
 {
-	/* Lemire's multiply-shift with rejection: unbiased. */
-	uint64_t m = (uint64_t)rng_u32(r) * n;
-	uint32_t low = (uint32_t)m;
+	/*
+	 * Lemire's multiply-shift with rejection, unbiased for any width of
+	 * draw W with 2^W >= n: small ranges spend one or two bytes, not four.
+	 * Rejection stays rare: under n / 2^W (at most 1/8 with these widths).
+	 */
+	size_t w = n <= 32 ? 1 : n <= 65536 ? 2 : 4;
+	unsigned bits = (unsigned)w * 8;
+	uint64_t mask = (1ULL << bits) - 1;
 
-	if (low < n) {
-		uint32_t threshold = (uint32_t)(-n) % n;
-		while (low < threshold) {
-			m = (uint64_t)rng_u32(r) * n;
-			low = (uint32_t)m;
-		}
+	if (n <= 1)
+		return 0; /* nothing to choose: spend no randomness */
+	uint64_t m = (uint64_t)draw(r, w) * n;
+	if ((m & mask) < n) {
+		uint64_t threshold = ((mask + 1) - n) % n;
+		while ((m & mask) < threshold)
+			m = (uint64_t)draw(r, w) * n;
 	}
-	return (uint32_t)(m >> 32);
+	return (uint32_t)(m >> bits);
 }

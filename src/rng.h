@@ -13,7 +13,7 @@
 
 struct rng {
 	uint8_t key[32];
-	uint8_t buf[512];
+	uint8_t buf[4096]; /* keystream, overwritten whole at each refill */
 	size_t pos;
 	uint64_t blocks;
 };

@@ -44,5 +44,7 @@ main(void)
 	test_nodeset();
 	t_name = "config";
 	test_config();
+	t_name = "rng";
+	test_rng();
 	return t_failed ? 1 : 0;
 }

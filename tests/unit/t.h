@@ -30,5 +30,6 @@ void test_zonefile(void);
 void test_addr(void);
 void test_nodeset(void);
 void test_config(void);
+void test_rng(void);
 
 #endif
