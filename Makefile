@@ -73,7 +73,7 @@ unit: build/san/unit
 test: seedd build/san/unit
 	./tests/run.sh
 
-build/fuzz/%: tests/fuzz/%.c $(LIBSRC) $(wildcard src/*.h) $(FETCHED)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBSRC) $(wildcard src/*.h) $(FETCHED)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIBSRC) $(BEARSSL)
 

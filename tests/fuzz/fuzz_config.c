@@ -11,13 +11,7 @@
 
 #include "config.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                          \
-	do {                                    \
-		if (!(c))                           \
-			__builtin_trap();               \
-	} while (0)
+#include "fuzz.h"
 
 #define ARGS_MAX 32
 

@@ -28,7 +28,7 @@
 #include "rng.h"
 #include "zone.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define APEX "seed.example.com"
 #define UDP_CAP DNS_EDNS_SIZE
@@ -36,12 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct zone zone, bare;
 static bool ready;
-
-#define REQUIRE(c)                          \
-	do {                                    \
-		if (!(c))                           \
-			__builtin_trap();               \
-	} while (0)
 
 static void
 wire(uint8_t out[DNAME_MAX], const char *text)

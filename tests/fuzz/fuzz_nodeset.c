@@ -15,13 +15,7 @@
 #include "nodeset.h"
 #include "rng.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                          \
-	do {                                    \
-		if (!(c))                           \
-			__builtin_trap();               \
-	} while (0)
+#include "fuzz.h"
 
 #define NADDR 256
 #define NPREFIX 16

@@ -22,13 +22,7 @@
 #include "dname.h"
 #include "dns_wire.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                          \
-	do {                                    \
-		if (!(c))                           \
-			__builtin_trap();               \
-	} while (0)
+#include "fuzz.h"
 
 #define MAX_NAMES 48
 #define MAX_RECS 256

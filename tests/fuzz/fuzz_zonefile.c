@@ -22,13 +22,7 @@
 #include "zone.h"
 #include "zonefile.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                          \
-	do {                                    \
-		if (!(c))                           \
-			__builtin_trap();               \
-	} while (0)
+#include "fuzz.h"
 
 /* seed.example.com in wire form */
 static const uint8_t apex[] = "\4seed\7example\3com";
