@@ -8,15 +8,20 @@
 #include "log.h"
 #include "zonefile.h"
 
+#define REPORT_LINES_MAX 100 /* per load: a broken file must not flood the log */
+
 struct report_ctx {
 	const char *file;
+	unsigned reported;
 };
 
 static void
 report(void *ctx, unsigned line, const char *why)
 {
 	struct report_ctx *rc = ctx;
-	log_warn("zone", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", rc->file, line, why);
+
+	if (rc->reported++ < REPORT_LINES_MAX)
+		log_warn("zone", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", rc->file, line, why);
 }
 
 /* YYYYMMDD00 of now: the conventional serial floor (RFC 1912 2.2). */
@@ -123,7 +128,7 @@ enum load_result { LOAD_OK, LOAD_ABSENT, LOAD_UNUSABLE, LOAD_FAILED };
 static enum load_result
 load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, time_t now)
 {
-	struct report_ctx rc = { name };
+	struct report_ctx rc = { name, 0 };
 	struct zonefile_parsed p;
 	struct snapshot_id id;
 	char *buf, rej[300];
@@ -155,6 +160,9 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 				log_error("zone", "msg=\"cannot keep a copy of a file with skipped rows\" file=%s error=\"%s\"",
 				          rej, strerror(errno));
 		}
+		if (rc.reported > REPORT_LINES_MAX)
+			log_warn("zone", "msg=\"more rows skipped than logged\" file=%s not_logged=%u",
+			         name, rc.reported - REPORT_LINES_MAX);
 		zonefile_parsed_free(&p);
 		size_t flen = 0;
 		char *now_text = zonefile_format(z, &flen);
