@@ -110,27 +110,6 @@ addr_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
 	return sizeof(*sin6);
 }
 
-int
-addr_from_sockaddr(struct addr *a, const struct sockaddr *sa, socklen_t len)
-{
-	memset(a, 0, sizeof(*a));
-	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-		a->family = AF_INET;
-		memcpy(a->ip, &sin->sin_addr, 4);
-		a->port = ntohs(sin->sin_port);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-		a->family = AF_INET6;
-		memcpy(a->ip, &sin6->sin6_addr, 16);
-		a->port = ntohs(sin6->sin6_port);
-		return 0;
-	}
-	return -1;
-}
-
 size_t
 addr_len(const struct addr *a)
 {

@@ -28,7 +28,6 @@ void addr_ip_str(const struct addr *a, char *out, size_t len);
 /* "1.2.3.4:53" or "[2001:db8::1]:53" */
 void addr_str(const struct addr *a, char *out, size_t len);
 socklen_t addr_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss);
-int addr_from_sockaddr(struct addr *a, const struct sockaddr *sa, socklen_t len);
 bool addr_is_any(const struct addr *a);
 size_t addr_len(const struct addr *a);
 

@@ -12,7 +12,6 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Parse "debug", "info", "warn", "error"; -1 when unknown. */
 int log_level_parse(const char *s);
 void log_set_level(enum log_level level);
-int log_enabled(enum log_level level);
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -58,12 +58,6 @@ nodeset_clear(struct nodeset *s)
 	nodeset_init(s, s->alen, s->max, s->seed);
 }
 
-void
-nodeset_free(struct nodeset *s)
-{
-	nodeset_clear(s);
-}
-
 /* Slot of ip in the address hash, or of the empty slot where it would go. */
 static size_t
 find_slot(const struct nodeset *s, const uint8_t *ip)

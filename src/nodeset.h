@@ -44,7 +44,6 @@ struct nodeset {
 };
 
 void nodeset_init(struct nodeset *s, size_t alen, size_t max, uint64_t seed);
-void nodeset_free(struct nodeset *s);
 /* 1 added, 0 already present, -1 full or out of memory. */
 int nodeset_add(struct nodeset *s, const uint8_t *ip);
 /* 1 removed, 0 absent. */

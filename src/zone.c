@@ -32,8 +32,8 @@ zone_free(struct zone *z)
 	free(z->rr);
 	z->rr = NULL;
 	z->nrr = 0;
-	nodeset_free(&z->v4);
-	nodeset_free(&z->v6);
+	nodeset_clear(&z->v4);
+	nodeset_clear(&z->v6);
 }
 
 /* Canonical enough: any total order on wire names serves the binary search. */

@@ -89,7 +89,7 @@ test_nodeset(void)
 	for (int i = 0; i < 10; i++)
 		all &= seen[i] > 0;
 	CHECK("picks vary", all);
-	nodeset_free(&s);
+	nodeset_clear(&s);
 
 	nodeset_init(&s, 4, 2, 1);
 	ip[0] = 1;
@@ -99,5 +99,5 @@ test_nodeset(void)
 	nodeset_add(&s, ip);
 	ip[3] = 3;
 	CHECK("cap", nodeset_add(&s, ip) == -1 && s.n == 2);
-	nodeset_free(&s);
+	nodeset_clear(&s);
 }
