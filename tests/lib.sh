@@ -18,12 +18,16 @@ check() {
 	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$*"; fi
 }
 
-# A free UDP+TCP port on 127.0.0.1 and ::1 (random in 20000-59999).
+# A free UDP+TCP port on 127.0.0.1 and ::1, below the kernel's ephemeral
+# range so that no client socket (dig's, say) can take it between this
+# check and seedd's bind; checked against every socket, not only listeners.
 free_port() {
-	local p
+	local p lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$lo" -gt 11000 ] || lo=32768
 	for _ in $(seq 1 50); do
-		p=$(( 20000 + RANDOM % 40000 ))
-		if ! ss -Hlnu "sport = :$p" | grep -q . && ! ss -Hlnt "sport = :$p" | grep -q .; then
+		p=$(( 10000 + RANDOM % (lo - 10000) ))
+		if ! ss -Hanu "sport = :$p" | grep -q . && ! ss -Hant "sport = :$p" | grep -q .; then
 			echo "$p"; return 0
 		fi
 	done
