@@ -191,7 +191,7 @@ declare -A PORT=([seedd]=$PORT_SEEDD [nsd]=$PORT_NSD [knot]=$PORT_KNOT)
 SERVERS=(seedd nsd knot)
 
 taskset -c $SERVER_CPU "$SEEDD" --zone "$ZONE" --listen "127.0.0.1:$PORT_SEEDD" \
-	--answers $NANSWERS -d "$WORK/seedd" --log-level warn \
+	--answers $NANSWERS --concurrency 0 -d "$WORK/seedd" --log-level warn \
 	>"$WORK/seedd.log" 2>&1 &
 PID[seedd]=$!
 taskset -c $SERVER_CPU nsd -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &

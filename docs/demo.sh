@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 dir=build/demo
 mkdir -p "$dir"
 cp docs/example-zone.csv "$dir/zone.csv"
-./seedd --zone seed.example.com --listen 127.0.0.1:5353 --data-dir "$dir" &
+# --concurrency 0: the example rows are documentation addresses, not nodes to crawl.
+./seedd --zone seed.example.com --listen 127.0.0.1:5353 --data-dir "$dir" --concurrency 0 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
 for _ in 1 2 3 4 5 6 7 8 9 10; do

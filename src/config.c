@@ -22,7 +22,20 @@ static const char usage[] =
     "      --answers N             most addresses in one A or AAAA answer (default 25)\n"
     "      --wildcard              answer any single label under the apex like the apex\n"
     "      --allow-private         also publish addresses that are not globally routable\n"
-    "  -d, --data-dir DIR          where zone.csv lives (default .)\n"
+    "  -s, --seed URL              a node to crawl from: ws://host[:port][/path],\n"
+    "                              wss://..., or host[:port]; repeatable\n"
+    "      --port PORT             the network's default port; only nodes on it are\n"
+    "                              published (default 32767)\n"
+    "      --interval SECS         how often a good node is checked again (default 300)\n"
+    "      --timeout SECS          per check: connect, TLS, handshake, answer (default 5)\n"
+    "      --concurrency N         checks in flight at once; 0 turns the crawler off\n"
+    "                              (default 256)\n"
+    "      --max-nodes N           cap of the node table (default 100000)\n"
+    "      --ca-file PATH          PEM trust anchors for wss:// (default\n"
+    "                              /etc/ssl/certs/ca-certificates.crt)\n"
+    "      --resolver ADDR[:PORT]  resolver for host names (default: the first\n"
+    "                              nameserver of /etc/resolv.conf)\n"
+    "  -d, --data-dir DIR          where zone.csv and nodes.csv live (default .)\n"
     "      --snapshot-interval SECS  how often changed state is written (default 60)\n"
     "      --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  -h, --help                  this text\n"
@@ -30,7 +43,8 @@ static const char usage[] =
 
 enum {
 	OPT_NS = 256, OPT_MBOX, OPT_TTL, OPT_ANSWERS, OPT_WILDCARD, OPT_ALLOW_PRIVATE,
-	OPT_SNAPSHOT_INTERVAL, OPT_LOG_LEVEL,
+	OPT_SNAPSHOT_INTERVAL, OPT_LOG_LEVEL, OPT_PORT, OPT_INTERVAL, OPT_TIMEOUT,
+	OPT_CONCURRENCY, OPT_MAX_NODES, OPT_CA_FILE, OPT_RESOLVER,
 };
 
 static const struct option options[] = {
@@ -42,6 +56,14 @@ static const struct option options[] = {
 	{ "answers", required_argument, NULL, OPT_ANSWERS },
 	{ "wildcard", no_argument, NULL, OPT_WILDCARD },
 	{ "allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE },
+	{ "seed", required_argument, NULL, 's' },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+	{ "max-nodes", required_argument, NULL, OPT_MAX_NODES },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
 	{ "data-dir", required_argument, NULL, 'd' },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -128,10 +150,18 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 	c->data_dir = ".";
 	c->snapshot_interval = 60;
 	c->log_level = LOG_INFO;
+	c->port = 32767;
+	c->interval = 300;
+	c->timeout = 5;
+	c->concurrency = 256;
+	c->max_nodes = CONFIG_MAX_NODES;
+	c->ca_file = CONFIG_CA_FILE;
+	const char *seed_text[CONFIG_SEEDS_MAX];
+	uint32_t v;
 
 	optind = 0; /* full re-initialisation: config_parse may run more than once */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":z:l:d:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":z:l:s:d:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'z':
 			if (dname_from_text(c->zone, optarg) < 2)
@@ -172,6 +202,44 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 		case OPT_ALLOW_PRIVATE:
 			c->allow_private = true;
 			break;
+		case 's':
+			if (c->nseeds == CONFIG_SEEDS_MAX)
+				return bad(err, opt, optarg, "too many seeds (at most 64)");
+			seed_text[c->nseeds] = optarg;
+			c->nseeds++;
+			break;
+		case OPT_PORT:
+			if (parse_uint(optarg, 1, 65535, &v) < 0)
+				return bad(err, opt, optarg, "not a port from 1 to 65535");
+			c->port = (uint16_t)v;
+			break;
+		case OPT_INTERVAL:
+			if (parse_uint(optarg, 1, 7 * 86400, &c->interval) < 0)
+				return bad(err, opt, optarg, "not a whole number of seconds from 1 to 604800");
+			break;
+		case OPT_TIMEOUT:
+			if (parse_uint(optarg, 1, 600, &c->timeout) < 0)
+				return bad(err, opt, optarg, "not a whole number of seconds from 1 to 600");
+			break;
+		case OPT_CONCURRENCY:
+			if (parse_uint(optarg, 0, 10000, &c->concurrency) < 0)
+				return bad(err, opt, optarg, "not a whole number from 0 (crawler off) to 10000");
+			break;
+		case OPT_MAX_NODES:
+			if (parse_uint(optarg, 1, 10000000, &c->max_nodes) < 0)
+				return bad(err, opt, optarg, "not a whole number from 1 to 10000000");
+			break;
+		case OPT_CA_FILE:
+			if (*optarg == '\0')
+				return bad(err, opt, optarg, "empty file name");
+			c->ca_file = optarg;
+			c->ca_file_given = true;
+			break;
+		case OPT_RESOLVER:
+			if (addr_parse_hostport(&c->resolver, optarg, 53) < 0 || addr_is_any(&c->resolver))
+				return bad(err, opt, optarg, "not ADDR[:PORT] with an IP address (IPv6 as [ADDR]:PORT) and a port from 1 to 65535");
+			c->have_resolver = true;
+			break;
 		case 'd':
 			if (*optarg == '\0')
 				return bad(err, opt, optarg, "empty directory name");
@@ -204,6 +272,10 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "seedd: '%s': unexpected argument (every setting is a flag; see seedd --help)\n", argv[optind]);
 		return CONFIG_BAD;
 	}
+	/* Seeds take the default port, so they are parsed once --port is known. */
+	for (int i = 0; i < c->nseeds; i++)
+		if (url_parse(&c->seeds[i], seed_text[i], strlen(seed_text[i]), c->port) < 0)
+			return bad(err, 's', seed_text[i], "not ws://host[:port][/path], wss://host[:port][/path] or host[:port]");
 	if (!have_zone) {
 		fprintf(err, "seedd: --zone: missing: the apex of the served zone is required (e.g. --zone seed.example.com)\n");
 		return CONFIG_BAD;

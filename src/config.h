@@ -14,11 +14,14 @@
 #include "addr.h"
 #include "dname.h"
 #include "dns_server.h"
+#include "url.h"
 #include "zone.h"
 
 #define SEEDD_VERSION "0.1.0"
 #define CONFIG_ANSWERS_MAX 1024
 #define CONFIG_MAX_NODES 100000
+#define CONFIG_SEEDS_MAX 64
+#define CONFIG_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
 enum config_result { CONFIG_OK, CONFIG_EXIT, CONFIG_BAD };
 
@@ -38,6 +41,15 @@ struct config {
 	const char *data_dir;
 	uint32_t snapshot_interval;
 	int log_level;
+	/* crawler (SPEC 5) */
+	struct url seeds[CONFIG_SEEDS_MAX];
+	int nseeds;
+	uint16_t port;
+	uint32_t interval, timeout, concurrency, max_nodes;
+	const char *ca_file;
+	bool ca_file_given;
+	struct addr resolver;
+	bool have_resolver;
 };
 
 enum config_result config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "crawler.h"
 #include "dns_server.h"
 #include "log.h"
 #include "loop.h"
@@ -31,6 +32,7 @@ struct seedd {
 	struct zone zone;
 	struct zonestore store;
 	struct dns_server dns;
+	struct crawler crawler;
 	int snapshot_timer, poll_timer;
 };
 
@@ -48,6 +50,7 @@ on_signal(struct loop *l, int signo, void *arg)
 	case SIGHUP:
 		log_info("main", "msg=\"SIGHUP: reading zone.csv again\"");
 		zonestore_reload(&s->store, &s->zone, time(NULL));
+		crawler_sync_zone(&s->crawler);
 		/* What the reload changed (normalised rows, a grown serial) is written now. */
 		zonestore_save(&s->store, &s->zone, false);
 		break;
@@ -65,6 +68,7 @@ on_snapshot(struct loop *l, void *arg)
 	struct seedd *s = arg;
 
 	zonestore_save(&s->store, &s->zone, false);
+	crawler_save(&s->crawler, false);
 	loop_timer_arm(l, s->snapshot_timer, (int64_t)s->cfg.snapshot_interval * 1000);
 }
 
@@ -74,7 +78,11 @@ on_poll(struct loop *l, void *arg)
 	struct seedd *s = arg;
 	bool was_dirty = s->store.dirty;
 
+	uint32_t serial = s->zone.soa.serial;
 	zonestore_poll(&s->store, &s->zone, time(NULL));
+	if (s->zone.soa.serial != serial)
+		crawler_sync_zone(&s->crawler);
+	crawler_poll(&s->crawler);
 	/* A reload that changed the zone is written at once, not an interval later. */
 	if (s->store.dirty && !was_dirty)
 		zonestore_save(&s->store, &s->zone, false);
@@ -155,7 +163,7 @@ main(int argc, char **argv)
 		return 1;
 
 	rng_bytes(&s.rng, &seed, sizeof(seed));
-	zone_init(&s.zone, s.cfg.zone, CONFIG_MAX_NODES, seed);
+	zone_init(&s.zone, s.cfg.zone, s.cfg.max_nodes, seed);
 	s.zone.node_ttl = s.cfg.ttl;
 	s.zone.answers = s.cfg.answers;
 	s.zone.wildcard = s.cfg.wildcard;
@@ -181,6 +189,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "seedd: cannot set up the event loop: %s\n", strerror(errno));
 		return 1;
 	}
+	if (crawler_init(&s.crawler, &s.cfg, &s.loop, &s.rng, &s.zone, &s.store, dirfd) < 0) {
+		fprintf(stderr, "seedd: out of memory starting the crawler\n");
+		return 1;
+	}
 	if (bind_all(&s) < 0)
 		return 1;
 	if (dns_server_start(&s.dns) < 0) {
@@ -196,6 +208,7 @@ main(int argc, char **argv)
 		log_warn("main", "msg=\"running as root; dropping privileges (--user) is not built yet\"");
 	/* A zone that differs from zone.csv (none yet, .old, skipped rows) is written now. */
 	zonestore_save(&s.store, &s.zone, false);
+	crawler_start(&s.crawler);
 	log_info("main", "msg=started version=%s pid=%d", SEEDD_VERSION, (int)getpid());
 
 	loop_run(&s.loop);
@@ -203,6 +216,9 @@ main(int argc, char **argv)
 	/* Take in an operator's last edit before writing over it. */
 	zonestore_poll(&s.store, &s.zone, time(NULL));
 	int rc = zonestore_save(&s.store, &s.zone, true) == 0 ? 0 : 1;
+	if (crawler_save(&s.crawler, true) < 0)
+		rc = 1;
+	crawler_close(&s.crawler);
 	log_info("main", "msg=stopped serial=%u", s.zone.soa.serial);
 	dns_server_close(&s.dns);
 	loop_close(&s.loop);

@@ -83,7 +83,7 @@ start() {
 	local dir=$1 var=$2 port try; shift 2
 	port=${!var}
 	for try in 1 2 3 4 5; do
-		if start_seedd "$dir" --zone "$ZONE" -l "127.0.0.1:$port" -l "[::1]:$port" "$@"; then
+		if start_seedd "$dir" --zone "$ZONE" --concurrency 0 -l "127.0.0.1:$port" -l "[::1]:$port" "$@"; then
 			printf -v "$var" '%s' "$port"
 			return 0
 		fi

@@ -23,7 +23,14 @@ expect_exit bad-listen 2 "--listen: '1\.2\.3:53'" --zone a.b --listen 1.2.3:53
 expect_exit bad-port 2 "--listen: '127\.0\.0\.1:99999'" --zone a.b -l 127.0.0.1:99999
 expect_exit bad-interval 2 "--snapshot-interval: '0'" --zone a.b --snapshot-interval 0
 expect_exit bad-level 2 "--log-level: 'loud'" --zone a.b --log-level loud
-expect_exit unknown-flag 2 "--seed" --zone a.b --seed ws://127.0.0.1:1
+expect_exit unknown-flag 2 "--dht-rate" --zone a.b --dht-rate 5
+expect_exit bad-seed 2 "--seed: 'ftp://127\.0\.0\.1'" --zone a.b --seed ftp://127.0.0.1
+expect_exit bad-seed-port 2 "--seed: '127\.0\.0\.1:0'" --zone a.b --seed 127.0.0.1:0
+expect_exit bad-net-port 2 "--port: '65536'" --zone a.b --port 65536
+expect_exit bad-timeout 2 "--timeout: '0'" --zone a.b --timeout 0
+expect_exit bad-concurrency 2 "--concurrency: '-1'" --zone a.b --concurrency -1
+expect_exit bad-max-nodes 2 "--max-nodes: '0'" --zone a.b --max-nodes 0
+expect_exit bad-resolver 2 "--resolver: 'resolver\.example'" --zone a.b --resolver resolver.example
 expect_exit missing-value 2 "--ttl" --zone a.b --ttl
 expect_exit positional 2 "stray" --zone a.b stray
 expect_exit no-data-dir 1 "data directory '/nonexistent/x'.*--data-dir" --zone a.b -l 127.0.0.1:5399 -d /nonexistent/x
@@ -40,14 +47,14 @@ fi
 # Address already in use: exit 1 naming the address.
 port=$(free_port)
 dd=$(new_dir)
-start_seedd "$dd" --zone a.b -l "127.0.0.1:$port"
+start_seedd "$dd" --zone a.b --concurrency 0 -l "127.0.0.1:$port"
 err=$("$SEEDD" --zone a.b -l "127.0.0.1:$port" -d "$(new_dir)" 2>&1 >/dev/null); rc=$?
 [ "$rc" = 1 ] && printf '%s' "$err" | grep -q "127.0.0.1:$port" && pass flags/address-in-use || fail flags/address-in-use "exit $rc: $err"
 stop_seedd >/dev/null
 
 # No zone.csv: SOA and NS from flags; zone.csv written.
 dir=$(new_dir); port=$(free_port)
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port" --ns ns1.seed.example.com --mbox ops@example.com
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port" --ns ns1.seed.example.com --mbox ops@example.com
 soa=$(dig +short @127.0.0.1 -p "$port" seed.example.com SOA)
 echo "$soa" | grep -qE '^ns1\.seed\.example\.com\. ops\.example\.com\. [0-9]{10} 900 300 604800 60$' \
 	&& pass files/soa-from-flags || fail files/soa-from-flags "got '$soa'"
@@ -59,7 +66,7 @@ stop_seedd >/dev/null
 dir=$(new_dir); port=$(free_port)
 write_zone "$dir"; cp "$dir/zone.csv" "$dir/zone.csv.old"
 printf 'this is not a zone file\n' >"$dir/zone.csv"
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port"
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port"
 ls "$dir" | grep -qE '^zone\.csv\.rejected\.[0-9]+$' && grep -qx 'this is not a zone file' "$dir"/zone.csv.rejected.* \
 	&& pass files/unusable-renamed || fail files/unusable-renamed "$(ls "$dir")"
 a=$(dig +short @127.0.0.1 -p "$port" ns.seed.example.com A)
@@ -72,7 +79,7 @@ stop_seedd >/dev/null
 dir=$(new_dir); port=$(free_port)
 write_zone "$dir"
 printf 'garbage row\nother.org,1.2.3.4\n' >>"$dir/zone.csv"
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port"
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port"
 grep -q 'file=zone.csv line=9 ' "$dir/log" && grep -q 'file=zone.csv line=10 ' "$dir/log" \
 	&& pass files/bad-rows-logged || fail files/bad-rows-logged "$(grep skipped "$dir/log")"
 grep -qx 'garbage row' "$dir"/zone.csv.rejected.* 2>/dev/null && pass files/bad-rows-kept || fail files/bad-rows-kept "$(ls "$dir")"
@@ -83,13 +90,13 @@ stop_seedd >/dev/null
 # Private node rows are not published without --allow-private, and are with it.
 dir=$(new_dir); port=$(free_port)
 printf 'ns.seed.example.com,hostmaster.seed.example.com 1 2 3 4 5\nseed.example.com,10.0.0.1\nseed.example.com,8.8.8.8\n' >"$dir/zone.csv"
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port"
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port"
 a=$(dig +short @127.0.0.1 -p "$port" seed.example.com A | sort | tr '\n' ' ')
 [ "$a" = "8.8.8.8 " ] && pass files/private-not-published || fail files/private-not-published "got '$a'"
 grep -qx 'seed.example.com,10.0.0.1' "$dir"/zone.csv.rejected.* 2>/dev/null \
 	&& pass files/private-rows-kept || fail files/private-rows-kept "$(ls "$dir")"
 stop_seedd >/dev/null
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port" --allow-private
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port" --allow-private
 printf 'ns.seed.example.com,hostmaster.seed.example.com 1 2 3 4 5\nseed.example.com,10.0.0.1\nseed.example.com,8.8.8.8\n' >"$dir/zone.csv"
 kill -HUP "$SEEDD_PID"; sleep 0.3
 a=$(dig +short @127.0.0.1 -p "$port" seed.example.com A | sort | tr '\n' ' ')
@@ -99,13 +106,13 @@ stop_seedd >/dev/null
 # SIGTERM: exit 0 within 2 s with zone.csv written.
 dir=$(new_dir); port=$(free_port)
 write_zone "$dir"
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port"
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port"
 rm -f "$dir/zone.csv.old"
 t0=$(date +%s%N); kill -TERM "$SEEDD_PID"; wait "$SEEDD_PID"; rc=$?; t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 [ "$rc" = 0 ] && [ "$ms" -lt 2000 ] && pass files/sigterm-exit-0 || fail files/sigterm-exit-0 "exit $rc after ${ms} ms"
 [ -f "$dir/zone.csv.old" ] && grep -qx 'www.seed.example.com,seed.example.com' "$dir/zone.csv" \
 	&& pass files/written-on-sigterm || fail files/written-on-sigterm "$(ls "$dir")"
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port"
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port"
 kill -INT "$SEEDD_PID"; wait "$SEEDD_PID"; rc=$?
 [ "$rc" = 0 ] && pass files/sigint-exit-0 || fail files/sigint-exit-0 "exit $rc"

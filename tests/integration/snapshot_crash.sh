@@ -34,7 +34,7 @@ bad=0
 kills=0
 midwrite=0
 for round in $(seq 1 25); do
-	start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port" --snapshot-interval 1 || {
+	start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port" --snapshot-interval 1 || {
 		fail snapshot/start "round $round: seedd did not start: $(tail -n 3 "$dir/log")"; bad=1; break; }
 	# Keep seedd rewriting: an operator edit (a new node row, out of order)
 	# and SIGHUP every few ms; each reload changes the zone, which seedd
@@ -74,7 +74,7 @@ echo "kills: $kills, of which mid-write (zone.csv.tmp left behind): $midwrite"
 ls "$dir" | grep -q '\.tmp$' && rm -f "$dir"/*.tmp   # a leftover temp file is harmless
 
 # After all that, a clean start serves the whole zone at once.
-start_seedd "$dir" --zone seed.example.com -l "127.0.0.1:$port" --answers 5
+start_seedd "$dir" --zone seed.example.com --concurrency 0 -l "127.0.0.1:$port" --answers 5
 n=$(dig +short +tries=1 +time=2 @127.0.0.1 -p "$port" seed.example.com A | wc -l)
 [ "$n" = 5 ] && pass snapshot/serves-after-crashes || fail snapshot/serves-after-crashes "got $n addresses"
 stop_seedd

@@ -46,5 +46,17 @@ main(void)
 	test_config();
 	t_name = "rng";
 	test_rng();
+	t_name = "ws";
+	test_ws();
+	t_name = "url";
+	test_url();
+	t_name = "peers";
+	test_peers();
+	t_name = "resolver";
+	test_resolver();
+	t_name = "health";
+	test_health();
+	t_name = "nodes";
+	test_nodes();
 	return t_failed ? 1 : 0;
 }

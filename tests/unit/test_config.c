@@ -48,8 +48,30 @@ test_config(void)
 	CHECK("listen host name", run(5, badl, &c) == CONFIG_BAD && strstr(errbuf, "--listen: 'localhost:53'") != NULL);
 	const char *badz[] = { "seedd", "-z", "a..b" };
 	CHECK("bad zone", run(3, badz, &c) == CONFIG_BAD && strstr(errbuf, "--zone") != NULL);
-	const char *unk[] = { "seedd", "-z", "a.b", "--seed", "ws://x" };
-	CHECK("unknown flag", run(5, unk, &c) == CONFIG_BAD && strstr(errbuf, "--seed") != NULL);
+	const char *unk[] = { "seedd", "-z", "a.b", "--no-such-flag", "x" };
+	CHECK("unknown flag", run(5, unk, &c) == CONFIG_BAD && strstr(errbuf, "--no-such-flag") != NULL);
+	/* Crawler flags (SPEC 2). */
+	const char *crawl[] = { "seedd", "-z", "a.b", "--port", "4000", "-s", "ws://[2001:db8::1]/p", "--seed", "n1.example.com",
+	                        "--seed", "wss://Chain.Example.com:443/x", "--interval", "60", "--timeout", "2",
+	                        "--concurrency", "0", "--max-nodes", "10", "--ca-file", "/x.pem", "--resolver", "[::1]:5353" };
+	CHECK("crawler flags", run((int)(sizeof(crawl) / sizeof(crawl[0])), crawl, &c) == CONFIG_OK && c.nseeds == 3 && c.port == 4000 &&
+	      c.seeds[0].port == 4000 && !c.seeds[0].tls && c.seeds[0].is_ip && strcmp(c.seeds[0].path, "/p") == 0 &&
+	      c.seeds[1].port == 4000 && !c.seeds[1].is_ip && strcmp(c.seeds[1].host, "n1.example.com") == 0 &&
+	      c.seeds[2].tls && c.seeds[2].port == 443 && strcmp(c.seeds[2].host, "chain.example.com") == 0 &&
+	      c.interval == 60 && c.timeout == 2 && c.concurrency == 0 && c.max_nodes == 10 &&
+	      strcmp(c.ca_file, "/x.pem") == 0 && c.have_resolver && c.resolver.port == 5353);
+	const char *crawl_def[] = { "seedd", "-z", "a.b" };
+	CHECK("crawler defaults", run(3, crawl_def, &c) == CONFIG_OK && c.port == 32767 && c.interval == 300 &&
+	      c.timeout == 5 && c.concurrency == 256 && c.max_nodes == 100000 && !c.have_resolver &&
+	      strcmp(c.ca_file, "/etc/ssl/certs/ca-certificates.crt") == 0);
+	const char *badseed[] = { "seedd", "-z", "a.b", "--seed", "http://x" };
+	CHECK("bad seed", run(5, badseed, &c) == CONFIG_BAD && strstr(errbuf, "--seed: 'http://x'") != NULL);
+	const char *badport[] = { "seedd", "-z", "a.b", "--port", "0" };
+	CHECK("bad port", run(5, badport, &c) == CONFIG_BAD && strstr(errbuf, "--port: '0'") != NULL);
+	const char *badto[] = { "seedd", "-z", "a.b", "--timeout", "0" };
+	CHECK("bad timeout", run(5, badto, &c) == CONFIG_BAD && strstr(errbuf, "--timeout") != NULL);
+	const char *badres[] = { "seedd", "-z", "a.b", "--resolver", "dns.google" };
+	CHECK("bad resolver", run(5, badres, &c) == CONFIG_BAD && strstr(errbuf, "--resolver") != NULL);
 	const char *pos[] = { "seedd", "-z", "a.b", "extra" };
 	CHECK("positional", run(4, pos, &c) == CONFIG_BAD && strstr(errbuf, "extra") != NULL);
 	const char *miss[] = { "seedd", "-z" };

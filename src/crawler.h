@@ -1,0 +1,101 @@
+/*
+ * crawler: discovers and checks the network (SPEC 5). It owns the node
+ * table, schedules checks (never-checked nodes first, most recently
+ * learnt first; known nodes when due; at most --concurrency at once),
+ * applies the health model, keeps the published nodes of the zone in
+ * step at once, resolves host names with the stub resolver, guards
+ * against our own outages, and keeps nodes.csv. After start-up nothing
+ * here exits: failures are logged and counted.
+ */
+#ifndef SEEDD_CRAWLER_H
+#define SEEDD_CRAWLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "config.h"
+#include "loop.h"
+#include "nodes.h"
+#include "resolver.h"
+#include "rng.h"
+#include "snapshot.h"
+#include "tls.h"
+#include "zone.h"
+#include "zonestore.h"
+
+#define CRAWLER_OUTAGE_SPAN_S 60   /* the span the own-outage guard looks at */
+#define CRAWLER_OUTAGE_MIN 10      /* checks of good nodes needed to decide */
+#define CRAWLER_OUTAGE_RATIO 0.9   /* share of them failing at once */
+#define CRAWLER_RING 64
+
+struct crawler_inflight;
+
+struct crawler_recent {
+	int64_t t;        /* unix s */
+	bool failed;
+	uint32_t idx, gen;
+	bool had_prior;   /* a failure: the state before it, to undo */
+	struct health prior;
+	uint8_t prior_fails, prior_error;
+};
+
+struct crawler_stats {
+	uint64_t checks, good, bad, learnt, dropped_full, dropped_filtered, forgotten, banned;
+	uint64_t by_error[NODE_E_COUNT];
+	uint64_t saves, save_errors;
+};
+
+struct crawler {
+	const struct config *cfg;
+	struct loop *loop;
+	struct rng *rng;
+	struct zone *zone;
+	struct zonestore *store;
+	int dirfd;
+	int timer;
+	bool on;
+	struct nodes nodes;
+	struct check_env env;
+	struct tls_anchors anchors;
+	bool have_anchors;
+	struct resolver resolver;
+	bool have_resolver;
+	struct crawler_inflight *slots;
+	uint32_t *free_slots;
+	uint32_t nfree, inflight, inflight_fresh;
+	uint32_t resolving; /* host-name lookups under way */
+	/* the current crawl pass: from new nodes appearing to none left */
+	bool pass_open;
+	int64_t pass_start;
+	uint64_t pass_checks;
+	/* own-outage guard */
+	bool outage;
+	int64_t outage_since;
+	struct crawler_recent recent[CRAWLER_RING];
+	unsigned nrecent, recent_pos;
+	/* host names recently resolved (hash, unix s), so a name reported by many peers is asked once */
+	uint64_t name_hash[256];
+	int64_t name_time[256];
+	int64_t next_summary, next_seed_resolve;
+	bool dirty; /* nodes.csv differs from the table */
+	struct snapshot_id seen;
+	char *other; /* nodes.csv rows of other networks, kept verbatim */
+	size_t other_len;
+	struct crawler_stats st, st_minute;
+};
+
+/* Load nodes.csv, merge zone node rows, open the resolver and trust anchors. -1 on OOM. */
+int crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct rng *rng,
+                 struct zone *z, struct zonestore *zs, int dirfd);
+/* Begin checking (after sockets are bound). */
+void crawler_start(struct crawler *c);
+/* Node rows that appeared in zone.csv (after a reload) become candidates. */
+void crawler_sync_zone(struct crawler *c);
+/* Merge nodes.csv again when someone else changed it on disk. */
+void crawler_poll(struct crawler *c);
+/* Write nodes.csv when changed (or always with force): 0 or -1. */
+int crawler_save(struct crawler *c, bool force);
+void crawler_close(struct crawler *c);
+
+#endif
