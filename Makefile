@@ -3,7 +3,8 @@
 #   make test     unit tests under ASan+UBSan (host compiler), then
 #                 integration tests against ./seedd; ends "N passed, N failed"
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
-#   make bench    dnsperf: seedd against NSD and Knot (not part of make test)
+#   make bench    dnsperf: seedd against NSD and Knot; then a crawl of a
+#                 simulated 5,000-node network (not part of make test)
 #   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
 #   make SAN=1    the binary itself under ASan+UBSan with the host compiler
 
@@ -82,6 +83,7 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
 
 bench: seedd
 	./bench/dns.sh
+	./bench/crawl.sh
 
 demo: seedd
 	./docs/demo.sh
