@@ -125,9 +125,22 @@ static void pass_maybe_done(struct crawler *c);
 
 struct name_lookup {
 	struct crawler *c;
+	struct name_lookup *next, *prev; /* the crawler's list, so shutdown frees every one */
+	struct resolver_lookup *handle;
 	struct url url;
 	bool seed;
 };
+
+static void
+lookup_unlink(struct crawler *c, struct name_lookup *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		c->lookups = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+}
 
 static void
 on_resolved(void *arg, enum resolver_status st, const struct addr *addrs, size_t n)
@@ -135,6 +148,7 @@ on_resolved(void *arg, enum resolver_status st, const struct addr *addrs, size_t
 	struct name_lookup *q = arg;
 
 	q->c->resolving--;
+	lookup_unlink(q->c, q);
 	if (st != RESOLVER_OK)
 		log_debug("crawl", "msg=\"cannot resolve\" host=%s status=%s", q->url.host, resolver_status_name(st));
 	for (size_t k = 0; k < n; k++) {
@@ -176,12 +190,18 @@ resolve(struct crawler *c, const struct url *u, bool seed)
 	q->c = c;
 	q->url = *u;
 	q->seed = seed;
-	if (!resolver_lookup(&c->resolver, u->host, on_resolved, q)) {
+	q->handle = resolver_lookup(&c->resolver, u->host, on_resolved, q);
+	if (!q->handle) {
 		log_debug("crawl", "msg=\"name not resolved\" host=%s error=\"%s\"", u->host, strerror(errno));
 		c->name_hash[slot] = 0;
 		free(q);
 		return;
 	}
+	q->prev = NULL;
+	q->next = c->lookups;
+	if (c->lookups)
+		c->lookups->prev = q;
+	c->lookups = q;
 	/* A pass is not over while names learnt in it are being resolved. */
 	c->resolving++;
 	if (!c->pass_open) {
@@ -748,6 +768,12 @@ crawler_close(struct crawler *c)
 	if (!c->on)
 		return;
 	check_abort_all(&c->env);
+	while (c->lookups) {
+		struct name_lookup *q = c->lookups;
+		resolver_cancel(&c->resolver, q->handle);
+		lookup_unlink(c, q);
+		free(q);
+	}
 	if (c->have_resolver)
 		resolver_close(&c->resolver);
 	if (c->have_anchors)

@@ -30,6 +30,7 @@
 #define CRAWLER_RING 64
 
 struct crawler_inflight;
+struct name_lookup;
 
 struct crawler_recent {
 	int64_t t;        /* unix s */
@@ -65,6 +66,7 @@ struct crawler {
 	uint32_t *free_slots;
 	uint32_t nfree, inflight, inflight_fresh;
 	uint32_t resolving; /* host-name lookups under way */
+	struct name_lookup *lookups;
 	/* the current crawl pass: from new nodes appearing to none left */
 	bool pass_open;
 	int64_t pass_start;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmix.h"
+
 #include "nodes.h"
 
 static const char *const error_names[NODE_E_COUNT] = {
@@ -28,16 +30,6 @@ node_error_parse(const char *s)
 	return -1;
 }
 
-static uint64_t
-mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
 
 static size_t
 bucket_of(const struct nodes *t, const struct addr *a)
@@ -47,9 +39,9 @@ bucket_of(const struct nodes *t, const struct addr *a)
 	for (size_t i = 0; i < addr_len(a); i += 4) {
 		uint32_t w;
 		memcpy(&w, a->ip + i, 4);
-		h = mix(h ^ w);
+		h = hash_mix(h ^ w);
 	}
-	return (size_t)(mix(h) & (t->nbuckets - 1));
+	return (size_t)(hash_mix(h) & (t->nbuckets - 1));
 }
 
 static bool

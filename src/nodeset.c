@@ -3,17 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t
-mix(uint64_t h)
-{
-	/* murmur3 finalizer */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
+#include "hashmix.h"
+
 
 static uint64_t
 hash_ip(const struct nodeset *s, const uint8_t *ip)
@@ -23,7 +14,7 @@ hash_ip(const struct nodeset *s, const uint8_t *ip)
 	for (size_t i = 0; i < s->alen; i += 4) {
 		uint32_t w;
 		memcpy(&w, ip + i, 4);
-		h = mix(h ^ w);
+		h = hash_mix(h ^ w);
 	}
 	return h;
 }
@@ -72,7 +63,7 @@ find_slot(const struct nodeset *s, const uint8_t *ip)
 static size_t
 find_bslot(const struct nodeset *s, uint32_t key)
 {
-	size_t mask = s->nbslots - 1, i = (size_t)mix(s->seed ^ key) & mask;
+	size_t mask = s->nbslots - 1, i = (size_t)hash_mix(s->seed ^ key) & mask;
 
 	while (s->bslots[i] != 0 && s->buckets[s->bslots[i] - 1].key != key)
 		i = (i + 1) & mask;
@@ -208,7 +199,7 @@ node_home(const struct nodeset *s, uint32_t v)
 static size_t
 bucket_home(const struct nodeset *s, uint32_t v)
 {
-	return (size_t)mix(s->seed ^ s->buckets[v - 1].key) & (s->nbslots - 1);
+	return (size_t)hash_mix(s->seed ^ s->buckets[v - 1].key) & (s->nbslots - 1);
 }
 
 int

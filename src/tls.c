@@ -28,16 +28,17 @@ struct tls {
 
 /* --- trust anchors -------------------------------------------------------- */
 
-struct dnbuf {
+/* A growing byte buffer for the DN and DER callbacks of BearSSL. */
+struct bytes {
 	unsigned char *p;
 	size_t len, cap;
 	bool oom;
 };
 
 static void
-dn_append(void *ctx, const void *buf, size_t len)
+bytes_append(void *ctx, const void *buf, size_t len)
 {
-	struct dnbuf *d = ctx;
+	struct bytes *d = ctx;
 
 	if (d->oom)
 		return;
@@ -82,10 +83,10 @@ static int
 anchor_from_der(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 {
 	br_x509_decoder_context dc;
-	struct dnbuf dn = { 0 };
+	struct bytes dn = { 0 };
 	const br_x509_pkey *pk;
 
-	br_x509_decoder_init(&dc, dn_append, &dn);
+	br_x509_decoder_init(&dc, bytes_append, &dn);
 	br_x509_decoder_push(&dc, der, len);
 	pk = br_x509_decoder_get_pkey(&dc);
 	if (!pk || dn.oom) {
@@ -122,33 +123,6 @@ anchor_from_der(br_x509_trust_anchor *ta, const unsigned char *der, size_t len)
 	return 0;
 }
 
-struct der {
-	unsigned char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void
-der_append(void *ctx, const void *buf, size_t len)
-{
-	struct der *d = ctx;
-
-	if (d->oom)
-		return;
-	if (d->cap - d->len < len) {
-		size_t cap = (d->cap ? d->cap * 2 : 2048) + len;
-		unsigned char *p = realloc(d->p, cap);
-		if (!p) {
-			d->oom = true;
-			return;
-		}
-		d->p = p;
-		d->cap = cap;
-	}
-	memcpy(d->p + d->len, buf, len);
-	d->len += len;
-}
-
 static int
 anchors_push(struct tls_anchors *a, size_t *cap, const br_x509_trust_anchor *ta)
 {
@@ -168,7 +142,7 @@ int
 tls_anchors_load(struct tls_anchors *a, const char *path, char *err, size_t errlen)
 {
 	br_pem_decoder_context pc;
-	struct der der = { 0 };
+	struct bytes der = { 0 };
 	unsigned char buf[4096];
 	size_t cap = 0;
 	unsigned bad = 0;
@@ -202,7 +176,7 @@ tls_anchors_load(struct tls_anchors *a, const char *path, char *err, size_t errl
 				in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
 				          strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE") == 0;
 				der.len = 0;
-				br_pem_decoder_setdest(&pc, in_cert ? der_append : NULL, &der);
+				br_pem_decoder_setdest(&pc, in_cert ? bytes_append : NULL, &der);
 				break;
 			case BR_PEM_END_OBJ:
 				if (in_cert) {
