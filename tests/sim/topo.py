@@ -80,7 +80,8 @@ def finish(nodes, seeds, timeout, **extra):
     byid = {n["id"]: n for n in nodes}
     reach = reachable_from(nodes, seeds)
     add_expect(nodes, timeout, reach)
-    t = {"seeds": ["ws://%s:%d" % (byid[s]["host"], byid[s]["port"]) for s in seeds],
+    br = lambda h: "[%s]" % h if ":" in h else h
+    t = {"seeds": ["ws://%s:%d" % (br(byid[s]["host"]), byid[s]["port"]) for s in seeds],
          "timeout": timeout, "zone_rows": [], "optional_urls": [], "never_kept": [], "nodes": nodes}
     for n in nodes:
         if n.get("name"):
@@ -162,6 +163,17 @@ def outage(a):
     N = [node("oseed", "good01", "127.1.25.1", peers=ids)]
     N += [node(o, "good01", "127.1.25.%d" % (10 + i), peers=["oseed"]) for i, o in enumerate(ids)]
     return finish(N, ["oseed"], a.timeout)
+
+
+def ipv6(a):
+    # IPv6 nodes on ::1: a 0.1 seed, a 1.1 node, a node on another port, and a
+    # dead port; the seed reports IPv4 and IPv6 peers alike.
+    N = [node("v6seed", "good01", "::1", port=32767, peers=["v6b", "v6other", "v6dead", "v4a"]),
+         node("v6b", "good11", "::1", port=32771, peers=["v6seed"]),
+         node("v6other", "good01", "::1", port=32772, peers=[]),
+         node("v6dead", "dead", "::1", port=32773),
+         node("v4a", "good01", "127.1.26.1", peers=["v6seed"])]
+    return finish(N, ["v6seed"], a.timeout)
 
 
 def limits(a):
@@ -251,7 +263,7 @@ def get(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("kinds", "restart", "limits", "bench", "outage"):
+    for name in ("kinds", "restart", "limits", "bench", "outage", "ipv6"):
         p = sub.add_parser(name)
         p.add_argument("--out", required=True)
         p.add_argument("--timeout", type=float, default=2, help="the --timeout seedd runs with")
