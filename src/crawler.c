@@ -56,14 +56,27 @@ publish(struct crawler *c, uint32_t i, bool want)
 	want = want && n->addr.port == c->cfg->port && publishable(c, &n->addr);
 	if (want == !!(n->flags & NODE_PUBLISHED))
 		return;
+	int changed;
 	if (want) {
-		if (zone_node_add(c->zone, &n->addr) < 0)
+		changed = zone_node_add(c->zone, &n->addr);
+		if (changed < 0)
 			return;
 		n->flags |= NODE_PUBLISHED;
 	} else {
-		zone_node_del(c->zone, &n->addr);
+		changed = zone_node_del(c->zone, &n->addr);
 		n->flags &= (uint8_t)~NODE_PUBLISHED;
 	}
+	/* Answers change now; the serial grows once per batch of changes (flush_zone). */
+	if (changed > 0)
+		c->zone_changed = true;
+}
+
+static void
+flush_zone(struct crawler *c)
+{
+	if (!c->zone_changed)
+		return;
+	c->zone_changed = false;
 	zonestore_touch(c->store, c->zone, time(NULL));
 }
 
@@ -510,6 +523,7 @@ on_tick(struct loop *l, void *arg)
 		c->next_summary = l->now + SUMMARY_MS;
 	}
 	pass_maybe_done(c);
+	flush_zone(c);
 	/* Sleep until the next due node, a deadline to enforce, or the next minute. */
 	next = c->next_summary;
 	if (c->next_seed_resolve < next)
@@ -740,6 +754,7 @@ crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct
 	c->pass_start = l->now;
 	load_nodes(c);
 	crawler_sync_zone(c);
+	flush_zone(c);
 	return 0;
 }
 

@@ -80,7 +80,8 @@ struct crawler {
 	uint64_t name_hash[256];
 	int64_t name_time[256];
 	int64_t next_summary, next_seed_resolve;
-	bool dirty; /* nodes.csv differs from the table */
+	bool dirty;        /* nodes.csv differs from the table */
+	bool zone_changed; /* published nodes changed since the serial last grew */
 	struct snapshot_id seen;
 	char *other; /* nodes.csv rows of other networks, kept verbatim */
 	size_t other_len;
