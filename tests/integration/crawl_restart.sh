@@ -21,6 +21,7 @@ since=$(date +%s)
 crawl_start "$dir" "${common[@]}" --seed "$("$PY" "$SIMDIR/topo.py" get "$W/topo.json" seeds)" --interval 600
 crawl_wait_done 20
 dig_a "$port" seed.test "$W/dig1"
+serial1=$(dig +short @127.0.0.1 -p "$port" seed.test SOA | awk '{print $3}')
 stop_seedd
 [ "$SEEDD_RC" = 0 ] && pass "$PREFIX/sigterm-exit-0" || fail "$PREFIX/sigterm-exit-0" "exit $SEEDD_RC"
 cp "$dir/nodes.csv" "$W/before.csv" 2>/dev/null
@@ -30,6 +31,10 @@ cp "$dir/nodes.csv" "$W/before.csv" 2>/dev/null
 # Run 2: no --seed, a short --interval so the good nodes come due at once.
 crawl_start "$dir" "${common[@]}" --interval 2
 dig_a "$port" seed.test "$W/dig2"
+# The same nodes, published again from the snapshots: not a change of the zone.
+serial2=$(dig +short @127.0.0.1 -p "$port" seed.test SOA | awk '{print $3}')
+[ -n "$serial1" ] && [ "$serial1" = "$serial2" ] && pass "$PREFIX/serial-unchanged" ||
+	fail "$PREFIX/serial-unchanged" "serial before the stop $serial1, after the restart $serial2"
 a=$(sort "$W/dig1" | tr '\n' ' '); b=$(sort "$W/dig2" | tr '\n' ' ')
 want=$("$PY" "$SIMDIR/topo.py" get "$W/topo.json" published | sort | tr '\n' ' ')
 [ "$b" = "$want" ] && [ "$a" = "$b" ] && pass "$PREFIX/served-at-once" ||
