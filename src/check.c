@@ -21,6 +21,12 @@
 #include "ws.h"
 
 #define CHECK_OUT_MAX 4096
+/*
+ * All checks together hold at most this much in message buffers: 256
+ * checks each sent a 2 MiB message must not take 512 MiB. A check refused
+ * room fails (not the node's fault: no ban).
+ */
+#define CHECK_MSG_BUDGET (64u << 20)
 
 enum check_state {
 	ST_CONNECTING, /* TCP connect (and TLS handshake: it runs under the first write) */
@@ -51,15 +57,31 @@ struct check {
 	char detail[160];
 	uint8_t out[CHECK_OUT_MAX];
 	size_t out_len;
+	size_t charged; /* ws.msg_cap as counted in msg_bytes */
 };
 
 static void on_io(struct loop *l, struct loop_io *io, uint32_t events);
+
+static size_t msg_bytes;          /* message buffers of every live check */
+static struct check *msg_growing; /* the check whose parser runs now */
+
+/* The parser's allocator: refuses what would take every check past the budget. */
+static void *
+msg_grow(void *p, size_t cap)
+{
+	size_t others = msg_bytes - (msg_growing ? msg_growing->charged : 0);
+
+	if (cap > CHECK_MSG_BUDGET - others)
+		return NULL;
+	return realloc(p, cap);
+}
 
 static void
 on_free(struct loop_io *io)
 {
 	struct check *c = (struct check *)io;
 
+	msg_bytes -= c->charged;
 	ws_parser_free(&c->ws);
 	if (c->tls)
 		tls_free(c->tls);
@@ -250,7 +272,12 @@ on_frames(struct check *c, const uint8_t *p, size_t n)
 {
 	while (n > 0 && !c->io.dead) {
 		size_t used = 0;
+		msg_growing = c;
 		enum ws_event ev = ws_parse(&c->ws, p, n, &used);
+		msg_growing = NULL;
+		/* Charge what the buffer holds now (it may have grown, or been freed when idle). */
+		msg_bytes = msg_bytes - c->charged + c->ws.msg_cap;
+		c->charged = c->ws.msg_cap;
 		p += used;
 		n -= used;
 		switch (ev) {
@@ -282,6 +309,11 @@ on_frames(struct check *c, const uint8_t *p, size_t n)
 		case WS_EV_ERROR:
 			if (c->state == ST_LINGER) {
 				destroy(c);
+				return;
+			}
+			if (c->ws.err == WS_E_NOMEM) {
+				c->res.ours = true;
+				fail(c, NODE_E_PROTOCOL, "no room for the message: %s", "buffers of all checks at their budget");
 				return;
 			}
 			garbage(c, "bad frame: %s", ws_error_name(c->ws.err));
@@ -565,6 +597,7 @@ check_start(struct check_env *env, const struct addr *addr, const struct url *ur
 	c->dialect = dialect == PEERS_D_11 ? PEERS_D_11 : PEERS_D_01;
 	c->state = ST_CONNECTING;
 	ws_parser_init(&c->ws);
+	c->ws.grow = msg_grow;
 	c->io.fd = fd;
 	c->io.cb = on_io;
 	c->io.free_cb = on_free;

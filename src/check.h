@@ -28,6 +28,7 @@ struct check;
 struct check_result {
 	bool good;
 	bool garbage;         /* bad frames or messages: ban the node */
+	bool ours;            /* failed for want of our own resources: do not count it */
 	enum node_error err;
 	uint8_t dialect;      /* what the node spoke; 0 unknown */
 	unsigned peers, bad_peers;

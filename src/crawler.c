@@ -83,7 +83,8 @@ flush_zone(struct crawler *c)
 static void
 wake(struct crawler *c, int64_t in_ms)
 {
-	if (c->on)
+	/* Before crawler_start (loading snapshots) there is no timer yet: start wakes it. */
+	if (c->on && c->timer >= 0)
 		loop_timer_arm(c->loop, c->timer, in_ms);
 }
 
@@ -391,6 +392,12 @@ on_done(void *arg, void *user, const struct check_result *r)
 	}
 	if (r->good && c->outage)
 		outage_leave(c, now);
+	if (!r->good && r->ours) {
+		/* Our memory budget, not the node: try again soon, count nothing. */
+		nodes_schedule(&c->nodes, f->idx, mono + jitter(c, OUTAGE_RETRY_MS));
+		pass_maybe_done(c);
+		return;
+	}
 	if (!r->good && connection_failure(r->err) && c->outage) {
 		/* Not the node's fault: try again later, count nothing. */
 		nodes_schedule(&c->nodes, f->idx, mono + OUTAGE_RETRY_MS);

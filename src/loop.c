@@ -92,6 +92,9 @@ loop_timer_new(struct loop *l, loop_timer_fn *cb, void *arg)
 void
 loop_timer_arm(struct loop *l, int timer, int64_t in_ms)
 {
+	/* A slot never handed out (a module not started) is ignored, not written. */
+	if (timer < 0 || timer >= LOOP_TIMERS || l->timers[timer].cb == NULL)
+		return;
 	/* due 0 means disarmed; the monotonic clock is never 0 ms here. */
 	l->timers[timer].due = in_ms < 0 ? 0 : l->now + in_ms;
 }
