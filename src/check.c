@@ -105,6 +105,9 @@ unlink_check(struct check *c)
 static void
 destroy(struct check *c)
 {
+	/* A close frame still queued (answering the node's close) gets one try. */
+	if (c->out_len && !c->tls && !c->io.dead)
+		(void)!send(c->io.fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	unlink_check(c);
 	loop_del(c->env->loop, &c->io);
 }
