@@ -58,5 +58,9 @@ main(void)
 	test_health();
 	t_name = "nodes";
 	test_nodes();
+	t_name = "bencode";
+	test_bencode();
+	t_name = "krpc";
+	test_krpc();
 	return t_failed ? 1 : 0;
 }

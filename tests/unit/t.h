@@ -37,5 +37,7 @@ void test_nodes(void);
 void test_nodeset(void);
 void test_config(void);
 void test_rng(void);
+void test_bencode(void);
+void test_krpc(void);
 
 #endif
