@@ -321,13 +321,20 @@ krpc_q_ping(struct benc_w *w, struct krpc_bytes t, const uint8_t *id)
 	query_end(w, "ping", t);
 }
 
-void
-krpc_q_find_node(struct benc_w *w, struct krpc_bytes t, const uint8_t *id, const uint8_t *target)
+/* The queries whose one argument after id is a 20-byte target. */
+static void
+q_target(struct benc_w *w, struct krpc_bytes t, const uint8_t *id, const uint8_t *target, const char *method)
 {
 	query_begin(w, id);
 	benc_w_cstr(w, "target");
 	benc_w_str(w, target, KRPC_ID_LEN);
-	query_end(w, "find_node", t);
+	query_end(w, method, t);
+}
+
+void
+krpc_q_find_node(struct benc_w *w, struct krpc_bytes t, const uint8_t *id, const uint8_t *target)
+{
+	q_target(w, t, id, target, "find_node");
 }
 
 void
@@ -358,10 +365,7 @@ krpc_q_announce_peer(struct benc_w *w, struct krpc_bytes t, const uint8_t *id, b
 void
 krpc_q_sample_infohashes(struct benc_w *w, struct krpc_bytes t, const uint8_t *id, const uint8_t *target)
 {
-	query_begin(w, id);
-	benc_w_cstr(w, "target");
-	benc_w_str(w, target, KRPC_ID_LEN);
-	query_end(w, "sample_infohashes", t);
+	q_target(w, t, id, target, "sample_infohashes");
 }
 
 void
