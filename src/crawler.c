@@ -1,6 +1,7 @@
 /*
- * crawler: scheduling, results, the zone and nodes.csv. The checks
- * themselves are check.c; the health arithmetic is health.c.
+ * crawler: scheduling, results and the zone. The checks themselves are
+ * check.c, nodes.csv and zone.csv node rows crawler_store.c, the health
+ * arithmetic health.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "crawler.h"
+#include "crawler_int.h"
 #include "log.h"
 #include "nodescsv.h"
 #include "peers.h"
@@ -28,32 +30,32 @@ struct crawler_inflight {
 	struct crawler *c;
 };
 
-static bool
-publishable(const struct crawler *c, const struct addr *a)
+bool
+crawler_publishable(const struct crawler *c, const struct addr *a)
 {
 	return c->cfg->allow_private || addr_is_global(a);
 }
 
-static bool
-node_good(const struct crawler *c, const struct node *n, int64_t now)
+bool
+crawler_node_good(const struct crawler *c, const struct node *n, int64_t now)
 {
 	(void)c;
 	return health_good(&n->h) && n->banned_until <= now;
 }
 
-static bool
-good_for_csv(void *ctx, const struct node *n)
+bool
+crawler_good_for_csv(void *ctx, const struct node *n)
 {
-	return node_good(ctx, n, (int64_t)time(NULL));
+	return crawler_node_good(ctx, n, (int64_t)time(NULL));
 }
 
 /* Put the node in the zone or take it out, as its state says. */
-static void
-publish(struct crawler *c, uint32_t i, bool want)
+void
+crawler_publish(struct crawler *c, uint32_t i, bool want)
 {
 	struct node *n = nodes_at(&c->nodes, i);
 
-	want = want && n->addr.port == c->cfg->port && publishable(c, &n->addr);
+	want = want && n->addr.port == c->cfg->port && crawler_publishable(c, &n->addr);
 	if (want == !!(n->flags & NODE_PUBLISHED))
 		return;
 	int changed;
@@ -80,8 +82,8 @@ flush_zone(struct crawler *c)
 	zonestore_touch(c->store, c->zone, time(NULL));
 }
 
-static void
-wake(struct crawler *c, int64_t in_ms)
+void
+crawler_wake(struct crawler *c, int64_t in_ms)
 {
 	/* Before crawler_start (loading snapshots) there is no timer yet: start wakes it. */
 	if (c->on && c->timer >= 0)
@@ -89,8 +91,8 @@ wake(struct crawler *c, int64_t in_ms)
 }
 
 /* A node to check: known ones are left alone; new ones queued first. */
-static uint32_t
-learn(struct crawler *c, const struct addr *a, const struct url *u, bool seed)
+uint32_t
+crawler_learn(struct crawler *c, const struct addr *a, const struct url *u, bool seed)
 {
 	char buf[512];
 	uint32_t i;
@@ -100,7 +102,7 @@ learn(struct crawler *c, const struct addr *a, const struct url *u, bool seed)
 		return NODE_NONE;
 	}
 	/* An operator's seed is crawled whatever its address; only learnt peers are filtered. */
-	if (!seed && !publishable(c, a)) {
+	if (!seed && !crawler_publishable(c, a)) {
 		c->st.dropped_filtered++;
 		return NODE_NONE;
 	}
@@ -129,7 +131,7 @@ learn(struct crawler *c, const struct addr *a, const struct url *u, bool seed)
 		c->pass_start = c->loop->now;
 		c->pass_checks = 0;
 	}
-	wake(c, 0);
+	crawler_wake(c, 0);
 	return i;
 }
 
@@ -168,7 +170,7 @@ on_resolved(void *arg, enum resolver_status st, const struct addr *addrs, size_t
 	for (size_t k = 0; k < n; k++) {
 		struct addr a = addrs[k];
 		a.port = q->url.port;
-		learn(q->c, &a, &q->url, q->seed);
+		crawler_learn(q->c, &a, &q->url, q->seed);
 	}
 	pass_maybe_done(q->c);
 	free(q);
@@ -238,7 +240,7 @@ on_peer(void *arg, const struct url *u)
 	if (addr_parse_ip(&a, u->host) < 0)
 		return;
 	a.port = u->port;
-	learn(c, &a, u, false);
+	crawler_learn(c, &a, u, false);
 }
 
 static void
@@ -249,7 +251,7 @@ resolve_seeds(struct crawler *c)
 		struct addr a;
 		if (u->is_ip && addr_parse_ip(&a, u->host) == 0) {
 			a.port = u->port;
-			learn(c, &a, u, true);
+			crawler_learn(c, &a, u, true);
 		} else if (!u->is_ip) {
 			resolve(c, u, true);
 		}
@@ -302,7 +304,7 @@ outage_enter(struct crawler *c, int64_t now)
 		n->h = r->prior;
 		n->fails = r->prior_fails;
 		n->last_error = r->prior_error;
-		publish(c, r->idx, node_good(c, n, now));
+		crawler_publish(c, r->idx, crawler_node_good(c, n, now));
 		undone++;
 	}
 	log_warn("crawl", "msg=\"nearly every check of good nodes fails: our network seems down; failures are not counted against nodes\" undone=%u", undone);
@@ -364,7 +366,7 @@ on_done(void *arg, void *user, const struct check_result *r)
 	char as[ADDR_STRLEN];
 
 	release_slot(c, f);
-	wake(c, 0);
+	crawler_wake(c, 0);
 	if (!(n->flags & NODE_USED) || n->gen != f->gen)
 		return; /* forgotten meanwhile */
 	n->flags &= (uint8_t)~NODE_INFLIGHT;
@@ -417,8 +419,8 @@ on_done(void *arg, void *user, const struct check_result *r)
 	}
 	c->dirty = true;
 
-	bool good = node_good(c, n, now);
-	publish(c, f->idx, good);
+	bool good = crawler_node_good(c, n, now);
+	crawler_publish(c, f->idx, good);
 
 	if (!c->outage && f->was_good && outage_now(c, now)) {
 		outage_enter(c, now);
@@ -430,7 +432,7 @@ on_done(void *arg, void *user, const struct check_result *r)
 	int64_t delay_s;
 	enum health_fate fate = health_fate(&n->h, &delay_s);
 	if (fate == HEALTH_FORGET && !(n->flags & NODE_SEED)) {
-		publish(c, f->idx, false);
+		crawler_publish(c, f->idx, false);
 		nodes_del(&c->nodes, f->idx);
 		c->st.forgotten++;
 		pass_maybe_done(c);
@@ -488,7 +490,7 @@ dispatch(struct crawler *c)
 		struct url u;
 		*f = (struct crawler_inflight){
 			.idx = i, .gen = n->gen, .start = mono, .fresh = n->h.checks == 0,
-			.was_good = node_good(c, n, now), .c = c,
+			.was_good = crawler_node_good(c, n, now), .c = c,
 		};
 		c->inflight++;
 		if (f->fresh)
@@ -544,171 +546,6 @@ on_tick(struct loop *l, void *arg)
 	loop_timer_arm(l, c->timer, next > l->now ? next - l->now : 0);
 }
 
-/* --- nodes.csv ------------------------------------------------------------- */
-
-static void
-report_row(void *ctx, unsigned line, const char *why)
-{
-	(void)ctx;
-	log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
-}
-
-static void
-load_row(void *ctx, const struct nodescsv_row *row)
-{
-	struct crawler *c = ctx;
-	int64_t now = (int64_t)time(NULL), mono = c->loop->now;
-
-	if (addr_is_unusable(&row->addr) || nodes_find(&c->nodes, &row->addr) != NODE_NONE)
-		return;
-	if (!publishable(c, &row->addr)) {
-		c->st.dropped_filtered++;
-		return;
-	}
-	uint32_t i = nodes_add(&c->nodes, &row->addr);
-	if (i == NODE_NONE) {
-		c->st.dropped_full++;
-		return;
-	}
-	struct node *n = nodes_at(&c->nodes, i);
-	n->h = row->h;
-	n->dialect = row->dialect;
-	n->last_error = (uint8_t)row->last_error;
-	n->banned_until = row->banned_until > now ? row->banned_until : 0;
-	if (*row->url)
-		n->url = strdup(row->url);
-	if (!n->h.first_seen)
-		n->h.first_seen = now;
-	if (n->h.checks == 0) {
-		nodes_push_fresh(&c->nodes, i);
-		return;
-	}
-	bool good = node_good(c, n, now);
-	publish(c, i, good);
-	/* Due when its interval since the last check ends; overdue ones spread over one interval. */
-	int64_t iv = (int64_t)c->cfg->interval;
-	int64_t wait = (good ? iv : iv / 2 + 1) - (now - n->h.last_check);
-	if (wait <= 0)
-		wait = (int64_t)rng_below(c->rng, (uint32_t)(iv > 0 ? iv : 1));
-	nodes_schedule(&c->nodes, i, mono + wait * 1000);
-}
-
-static void
-load_nodes(struct crawler *c)
-{
-	static const char *const names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
-
-	for (int k = 0; k < 2; k++) {
-		char *buf = NULL, rej[256];
-		size_t len = 0;
-		struct snapshot_id id;
-
-		if (snapshot_read(c->dirfd, names[k], &buf, &len, &id) < 0) {
-			if (errno != ENOENT)
-				log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", names[k], strerror(errno));
-			continue;
-		}
-		int rc = nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &c->other, &c->other_len);
-		free(buf);
-		if (rc == -1) {
-			if (snapshot_reject(c->dirfd, names[k], time(NULL), rej, sizeof(rej)) == 0)
-				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[k], rej);
-			continue;
-		}
-		if (k == 0)
-			c->seen = id;
-		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[k], c->nodes.count,
-		         nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6));
-		if (k == 1)
-			c->dirty = true;
-		return;
-	}
-}
-
-void
-crawler_poll(struct crawler *c)
-{
-	struct snapshot_id id;
-	char *buf = NULL, *other = NULL;
-	size_t len, olen;
-
-	if (!c->on)
-		return;
-	snapshot_stat(c->dirfd, NODESCSV_FILE, &id);
-	if (!id.exists || snapshot_id_equal(&id, &c->seen))
-		return;
-	/* Someone else wrote nodes.csv: its unknown rows become candidates. */
-	if (snapshot_read(c->dirfd, NODESCSV_FILE, &buf, &len, &id) < 0)
-		return;
-	c->seen = id;
-	size_t before = c->nodes.count;
-	if (nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &other, &olen) == 0)
-		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", c->nodes.count - before);
-	free(other);
-	free(buf);
-	c->dirty = true;
-	wake(c, 0);
-}
-
-int
-crawler_save(struct crawler *c, bool force)
-{
-	size_t len;
-
-	if (!c->on || (!c->dirty && !force))
-		return 0;
-	char *buf = nodescsv_format(&c->nodes, good_for_csv, c, c->other, c->other_len, &len);
-	if (!buf) {
-		c->st.save_errors++;
-		log_error("crawl", "msg=\"out of memory writing nodes.csv\"");
-		return -1;
-	}
-	int rc = snapshot_write(c->dirfd, NODESCSV_FILE, buf, len);
-	free(buf);
-	if (rc < 0) {
-		c->st.save_errors++;
-		log_error("crawl", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE, strerror(errno));
-		return -1;
-	}
-	c->st.saves++;
-	c->dirty = false;
-	snapshot_stat(c->dirfd, NODESCSV_FILE, &c->seen);
-	return 0;
-}
-
-/* --- the zone's node rows ------------------------------------------------- */
-
-static void
-sync_set(struct crawler *c, struct nodeset *s, int family)
-{
-	int64_t now = (int64_t)time(NULL);
-
-	for (size_t k = 0; k < s->n; k++) {
-		struct addr a = { .family = family, .port = c->cfg->port };
-		memcpy(a.ip, s->nodes[k].ip, s->alen);
-		uint32_t i = nodes_find(&c->nodes, &a);
-		if (i == NODE_NONE) {
-			/* A node row with no history: published as the last known state, checked first. */
-			i = learn(c, &a, NULL, false);
-			if (i == NODE_NONE)
-				continue;
-		}
-		struct node *n = nodes_at(&c->nodes, i);
-		n->flags |= NODE_PUBLISHED;
-		if (!node_good(c, n, now) && n->heap && !(n->flags & NODE_INFLIGHT))
-			nodes_schedule(&c->nodes, i, c->loop->now);
-	}
-}
-
-void
-crawler_sync_zone(struct crawler *c)
-{
-	if (!c->on)
-		return;
-	sync_set(c, &c->zone->v4, AF_INET);
-	sync_set(c, &c->zone->v6, AF_INET6);
-}
-
 /* --- life ------------------------------------------------------------------ */
 
 int
@@ -759,7 +596,7 @@ crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct
 		log_warn("crawl", "msg=\"no resolver: host names will not be crawled\" error=\"%s\"", strerror(errno));
 	}
 	c->pass_start = l->now;
-	load_nodes(c);
+	crawler_load_nodes(c);
 	crawler_sync_zone(c);
 	flush_zone(c);
 	return 0;
@@ -781,7 +618,7 @@ crawler_start(struct crawler *c)
 	}
 	log_info("crawl", "msg=started seeds=%d nodes=%zu concurrency=%u timeout=%u interval=%u port=%u",
 	         c->cfg->nseeds, c->nodes.count, c->cfg->concurrency, c->cfg->timeout, c->cfg->interval, c->cfg->port);
-	wake(c, 0);
+	crawler_wake(c, 0);
 }
 
 void

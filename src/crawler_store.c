@@ -1,0 +1,178 @@
+/*
+ * crawler_store: nodes.csv (load at start, merge when changed on disk,
+ * save) and the node rows of zone.csv as crawl candidates, for the crawler.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crawler.h"
+#include "crawler_int.h"
+#include "log.h"
+#include "nodescsv.h"
+
+/* --- nodes.csv ------------------------------------------------------------- */
+
+static void
+report_row(void *ctx, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+}
+
+static void
+load_row(void *ctx, const struct nodescsv_row *row)
+{
+	struct crawler *c = ctx;
+	int64_t now = (int64_t)time(NULL), mono = c->loop->now;
+
+	if (addr_is_unusable(&row->addr) || nodes_find(&c->nodes, &row->addr) != NODE_NONE)
+		return;
+	if (!crawler_publishable(c, &row->addr)) {
+		c->st.dropped_filtered++;
+		return;
+	}
+	uint32_t i = nodes_add(&c->nodes, &row->addr);
+	if (i == NODE_NONE) {
+		c->st.dropped_full++;
+		return;
+	}
+	struct node *n = nodes_at(&c->nodes, i);
+	n->h = row->h;
+	n->dialect = row->dialect;
+	n->last_error = (uint8_t)row->last_error;
+	n->banned_until = row->banned_until > now ? row->banned_until : 0;
+	if (*row->url)
+		n->url = strdup(row->url);
+	if (!n->h.first_seen)
+		n->h.first_seen = now;
+	if (n->h.checks == 0) {
+		nodes_push_fresh(&c->nodes, i);
+		return;
+	}
+	bool good = crawler_node_good(c, n, now);
+	crawler_publish(c, i, good);
+	/* Due when its interval since the last check ends; overdue ones spread over one interval. */
+	int64_t iv = (int64_t)c->cfg->interval;
+	int64_t wait = (good ? iv : iv / 2 + 1) - (now - n->h.last_check);
+	if (wait <= 0)
+		wait = (int64_t)rng_below(c->rng, (uint32_t)(iv > 0 ? iv : 1));
+	nodes_schedule(&c->nodes, i, mono + wait * 1000);
+}
+
+void
+crawler_load_nodes(struct crawler *c)
+{
+	static const char *const names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
+
+	for (int k = 0; k < 2; k++) {
+		char *buf = NULL, rej[256];
+		size_t len = 0;
+		struct snapshot_id id;
+
+		if (snapshot_read(c->dirfd, names[k], &buf, &len, &id) < 0) {
+			if (errno != ENOENT)
+				log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", names[k], strerror(errno));
+			continue;
+		}
+		int rc = nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &c->other, &c->other_len);
+		free(buf);
+		if (rc == -1) {
+			if (snapshot_reject(c->dirfd, names[k], time(NULL), rej, sizeof(rej)) == 0)
+				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[k], rej);
+			continue;
+		}
+		if (k == 0)
+			c->seen = id;
+		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[k], c->nodes.count,
+		         nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6));
+		if (k == 1)
+			c->dirty = true;
+		return;
+	}
+}
+
+void
+crawler_poll(struct crawler *c)
+{
+	struct snapshot_id id;
+	char *buf = NULL, *other = NULL;
+	size_t len, olen;
+
+	if (!c->on)
+		return;
+	snapshot_stat(c->dirfd, NODESCSV_FILE, &id);
+	if (!id.exists || snapshot_id_equal(&id, &c->seen))
+		return;
+	/* Someone else wrote nodes.csv: its unknown rows become candidates. */
+	if (snapshot_read(c->dirfd, NODESCSV_FILE, &buf, &len, &id) < 0)
+		return;
+	c->seen = id;
+	size_t before = c->nodes.count;
+	if (nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &other, &olen) == 0)
+		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", c->nodes.count - before);
+	free(other);
+	free(buf);
+	c->dirty = true;
+	crawler_wake(c, 0);
+}
+
+int
+crawler_save(struct crawler *c, bool force)
+{
+	size_t len;
+
+	if (!c->on || (!c->dirty && !force))
+		return 0;
+	char *buf = nodescsv_format(&c->nodes, crawler_good_for_csv, c, c->other, c->other_len, &len);
+	if (!buf) {
+		c->st.save_errors++;
+		log_error("crawl", "msg=\"out of memory writing nodes.csv\"");
+		return -1;
+	}
+	int rc = snapshot_write(c->dirfd, NODESCSV_FILE, buf, len);
+	free(buf);
+	if (rc < 0) {
+		c->st.save_errors++;
+		log_error("crawl", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE, strerror(errno));
+		return -1;
+	}
+	c->st.saves++;
+	c->dirty = false;
+	snapshot_stat(c->dirfd, NODESCSV_FILE, &c->seen);
+	return 0;
+}
+
+/* --- the zone's node rows ------------------------------------------------- */
+
+static void
+sync_set(struct crawler *c, struct nodeset *s, int family)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t k = 0; k < s->n; k++) {
+		struct addr a = { .family = family, .port = c->cfg->port };
+		memcpy(a.ip, s->nodes[k].ip, s->alen);
+		uint32_t i = nodes_find(&c->nodes, &a);
+		if (i == NODE_NONE) {
+			/* A node row with no history: published as the last known state, checked first. */
+			i = crawler_learn(c, &a, NULL, false);
+			if (i == NODE_NONE)
+				continue;
+		}
+		struct node *n = nodes_at(&c->nodes, i);
+		n->flags |= NODE_PUBLISHED;
+		if (!crawler_node_good(c, n, now) && n->heap && !(n->flags & NODE_INFLIGHT))
+			nodes_schedule(&c->nodes, i, c->loop->now);
+	}
+}
+
+void
+crawler_sync_zone(struct crawler *c)
+{
+	if (!c->on)
+		return;
+	sync_set(c, &c->zone->v4, AF_INET);
+	sync_set(c, &c->zone->v6, AF_INET6);
+}
