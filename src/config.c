@@ -35,7 +35,14 @@ static const char usage[] =
     "                              /etc/ssl/certs/ca-certificates.crt)\n"
     "      --resolver ADDR[:PORT]  resolver for host names (default: the first\n"
     "                              nameserver of /etc/resolv.conf)\n"
-    "  -d, --data-dir DIR          where zone.csv and nodes.csv live (default .)\n"
+    "      --dht ADDR[:PORT]       run the DHT sniffer on this UDP address (default port\n"
+    "                              6881; off without it)\n"
+    "      --dht-bootstrap HOST:PORT  DHT entry point; repeatable (default\n"
+    "                              router.bittorrent.com:6881, dht.transmissionbt.com:6881,\n"
+    "                              router.utorrent.com:6881)\n"
+    "      --dht-rate N            most DHT queries we send per second (default 2000)\n"
+    "  -d, --data-dir DIR          where zone.csv, nodes.csv and infohashes.csv live\n"
+    "                              (default .)\n"
     "      --snapshot-interval SECS  how often changed state is written (default 60)\n"
     "      --log-level LEVEL       debug, info, warn or error (default info)\n"
     "  -h, --help                  this text\n"
@@ -44,7 +51,8 @@ static const char usage[] =
 enum {
 	OPT_NS = 256, OPT_MBOX, OPT_TTL, OPT_ANSWERS, OPT_WILDCARD, OPT_ALLOW_PRIVATE,
 	OPT_SNAPSHOT_INTERVAL, OPT_LOG_LEVEL, OPT_PORT, OPT_INTERVAL, OPT_TIMEOUT,
-	OPT_CONCURRENCY, OPT_MAX_NODES, OPT_CA_FILE, OPT_RESOLVER,
+	OPT_CONCURRENCY, OPT_MAX_NODES, OPT_CA_FILE, OPT_RESOLVER, OPT_DHT, OPT_DHT_BOOTSTRAP,
+	OPT_DHT_RATE,
 };
 
 static const struct option options[] = {
@@ -64,6 +72,9 @@ static const struct option options[] = {
 	{ "max-nodes", required_argument, NULL, OPT_MAX_NODES },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "resolver", required_argument, NULL, OPT_RESOLVER },
+	{ "dht", required_argument, NULL, OPT_DHT },
+	{ "dht-bootstrap", required_argument, NULL, OPT_DHT_BOOTSTRAP },
+	{ "dht-rate", required_argument, NULL, OPT_DHT_RATE },
 	{ "data-dir", required_argument, NULL, 'd' },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -118,6 +129,26 @@ name_under(uint8_t out[DNAME_MAX], const char *label, const uint8_t *zone)
 	return 0;
 }
 
+/* HOST:PORT with a port from 1 to 65535 and a host name or IP literal ([v6]:port). */
+static int
+check_hostport(const char *s)
+{
+	struct addr a;
+	const char *colon = strrchr(s, ':');
+	uint32_t port;
+	uint8_t name[DNAME_MAX];
+	char host[DNAME_TEXT_MAX];
+
+	if (addr_parse_hostport(&a, s, 0) == 0)
+		return a.port != 0 && !addr_is_any(&a) ? 0 : -1;
+	if (!colon || parse_uint(colon + 1, 1, 65535, &port) < 0 || (size_t)(colon - s) >= sizeof(host) ||
+	    colon == s)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	return dname_from_text(name, host) < 2 ? -1 : 0;
+}
+
 /* "hostmaster@example.com" is accepted for the dotted RNAME form. */
 static int
 parse_mbox(uint8_t out[DNAME_MAX], const char *s)
@@ -156,6 +187,7 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 	c->concurrency = 256;
 	c->max_nodes = CONFIG_MAX_NODES;
 	c->ca_file = CONFIG_CA_FILE;
+	c->dht_rate = 2000;
 	const char *seed_text[CONFIG_SEEDS_MAX];
 	uint32_t v;
 
@@ -240,6 +272,22 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 				return bad(err, opt, optarg, "not ADDR[:PORT] with an IP address (IPv6 as [ADDR]:PORT) and a port from 1 to 65535");
 			c->have_resolver = true;
 			break;
+		case OPT_DHT:
+			if (addr_parse_hostport(&c->dht, optarg, CONFIG_DHT_PORT) < 0)
+				return bad(err, opt, optarg, "not ADDR[:PORT] with an IP address (IPv6 as [ADDR]:PORT) and a port from 1 to 65535");
+			c->dht_on = true;
+			break;
+		case OPT_DHT_BOOTSTRAP:
+			if (c->ndht_boot == CONFIG_DHT_BOOT_MAX)
+				return bad(err, opt, optarg, "too many bootstrap nodes (at most 16)");
+			if (check_hostport(optarg) < 0)
+				return bad(err, opt, optarg, "not HOST:PORT (a host name or IP address, IPv6 as [ADDR]:PORT, and a port from 1 to 65535)");
+			c->dht_boot[c->ndht_boot++] = optarg;
+			break;
+		case OPT_DHT_RATE:
+			if (parse_uint(optarg, 1, 1000000, &c->dht_rate) < 0)
+				return bad(err, opt, optarg, "not a whole number of queries per second from 1 to 1000000");
+			break;
 		case 'd':
 			if (*optarg == '\0')
 				return bad(err, opt, optarg, "empty directory name");
@@ -288,6 +336,13 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 	if (!c->have_mbox && name_under(c->mbox, "hostmaster", c->zone) < 0) {
 		fprintf(err, "seedd: --zone: too long to build hostmaster.<zone>; give --mbox\n");
 		return CONFIG_BAD;
+	}
+	if (c->ndht_boot == 0) {
+		static const char *const boot[] = {
+			"router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881",
+		};
+		for (int i = 0; i < 3; i++)
+			c->dht_boot[c->ndht_boot++] = boot[i];
 	}
 	if (c->nlisten == 0) {
 		c->listen_default = true;

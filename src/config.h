@@ -21,6 +21,8 @@
 #define CONFIG_ANSWERS_MAX 1024
 #define CONFIG_MAX_NODES 100000
 #define CONFIG_SEEDS_MAX 64
+#define CONFIG_DHT_PORT 6881
+#define CONFIG_DHT_BOOT_MAX 16
 #define CONFIG_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
 enum config_result { CONFIG_OK, CONFIG_EXIT, CONFIG_BAD };
@@ -50,6 +52,12 @@ struct config {
 	bool ca_file_given;
 	struct addr resolver;
 	bool have_resolver;
+	/* DHT sniffer (SPEC 6) */
+	bool dht_on;
+	struct addr dht;
+	const char *dht_boot[CONFIG_DHT_BOOT_MAX];
+	int ndht_boot;
+	uint32_t dht_rate;
 };
 
 enum config_result config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err);

@@ -85,6 +85,10 @@ struct crawler {
 	struct snapshot_id seen;
 	char *other; /* nodes.csv rows of other networks, kept verbatim */
 	size_t other_len;
+	/* Another module's rows (the DHT's), written in place of that network's old ones. */
+	char *(*extra_rows)(void *ctx, size_t *len);
+	void *extra_ctx;
+	const char *extra_network;
 	struct crawler_stats st, st_minute;
 };
 
@@ -97,6 +101,8 @@ void crawler_start(struct crawler *c);
 void crawler_sync_zone(struct crawler *c);
 /* Merge nodes.csv again when someone else changed it on disk. */
 void crawler_poll(struct crawler *c);
+/* nodes.csv rows of network come from fn from now on (the DHT's). */
+void crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx);
 /* Write nodes.csv when changed (or always with force): 0 or -1. */
 int crawler_save(struct crawler *c, bool force);
 void crawler_close(struct crawler *c);

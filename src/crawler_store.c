@@ -126,6 +126,16 @@ crawler_save(struct crawler *c, bool force)
 	if (!c->on || (!c->dirty && !force))
 		return 0;
 	char *buf = nodescsv_format(&c->nodes, crawler_good_for_csv, c, c->other, c->other_len, &len);
+	if (buf && c->extra_rows) {
+		size_t xl;
+		char *x = c->extra_rows(c->extra_ctx, &xl), *nb = x ? realloc(buf, len + xl + 1) : NULL;
+		if (nb) {
+			memcpy(nb + len, x, xl + 1);
+			len += xl;
+		}
+		free(x);
+		buf = nb ? nb : (free(buf), NULL);
+	}
 	if (!buf) {
 		c->st.save_errors++;
 		log_error("crawl", "msg=\"out of memory writing nodes.csv\"");
@@ -142,6 +152,17 @@ crawler_save(struct crawler *c, bool force)
 	c->dirty = false;
 	snapshot_stat(c->dirfd, NODESCSV_FILE, &c->seen);
 	return 0;
+}
+
+void
+crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx)
+{
+	c->extra_rows = fn;
+	c->extra_ctx = ctx;
+	c->extra_network = network;
+	/* Those rows are the other module's now: drop the copies loaded with ours. */
+	if (c->other)
+		c->other_len = nodescsv_drop_network(c->other, c->other_len, network);
 }
 
 /* --- the zone's node rows ------------------------------------------------- */

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "crawler.h"
+#include "dht.h"
 #include "dns_server.h"
 #include "log.h"
 #include "loop.h"
@@ -33,6 +34,7 @@ struct seedd {
 	struct zonestore store;
 	struct dns_server dns;
 	struct crawler crawler;
+	struct dht dht;
 	int snapshot_timer, poll_timer;
 };
 
@@ -68,7 +70,8 @@ on_snapshot(struct loop *l, void *arg)
 	struct seedd *s = arg;
 
 	zonestore_save(&s->store, &s->zone, false);
-	crawler_save(&s->crawler, false);
+	crawler_save(&s->crawler, s->dht.on && s->dht.nodes_dirty);
+	dht_save(&s->dht, false);
 	loop_timer_arm(l, s->snapshot_timer, (int64_t)s->cfg.snapshot_interval * 1000);
 }
 
@@ -193,6 +196,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "seedd: out of memory starting the crawler\n");
 		return 1;
 	}
+	if (s.cfg.dht_on) {
+		struct dht_config dc = {
+			.bind = s.cfg.dht,
+			.nboot = s.cfg.ndht_boot,
+			.rate = s.cfg.dht_rate,
+			.allow_private = s.cfg.allow_private,
+			.max_nodes = s.cfg.max_nodes,
+			.max_infohashes = DHT_IH_MAX,
+			.zone = s.cfg.zone,
+			.resolver = s.cfg.have_resolver ? &s.cfg.resolver : NULL,
+		};
+		memcpy(dc.boot, s.cfg.dht_boot, sizeof(dc.boot));
+		if (dht_init(&s.dht, &dc, &s.loop, &s.rng, dirfd, !s.crawler.on) < 0)
+			return 1;
+		if (s.crawler.on)
+			crawler_set_extra(&s.crawler, "dht", dht_node_rows, &s.dht);
+	}
 	if (bind_all(&s) < 0)
 		return 1;
 	if (dns_server_start(&s.dns) < 0) {
@@ -209,6 +229,7 @@ main(int argc, char **argv)
 	/* A zone that differs from zone.csv (none yet, .old, skipped rows) is written now. */
 	zonestore_save(&s.store, &s.zone, false);
 	crawler_start(&s.crawler);
+	dht_start(&s.dht);
 	log_info("main", "msg=started version=%s pid=%d", SEEDD_VERSION, (int)getpid());
 
 	loop_run(&s.loop);
@@ -218,7 +239,10 @@ main(int argc, char **argv)
 	int rc = zonestore_save(&s.store, &s.zone, true) == 0 ? 0 : 1;
 	if (crawler_save(&s.crawler, true) < 0)
 		rc = 1;
+	if (dht_save(&s.dht, true) < 0)
+		rc = 1;
 	crawler_close(&s.crawler);
+	dht_close(&s.dht);
 	log_info("main", "msg=stopped serial=%u", s.zone.soa.serial);
 	dns_server_close(&s.dns);
 	loop_close(&s.loop);

@@ -14,20 +14,20 @@
 static const char *const header =
 	"ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
 	"reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-	"r1w,c1w,w1w,r30d,c30d,w30d,url\n";
+	"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id\n";
 
 enum col {
 	C_IP, C_GOOD, C_LAST_CHECK, C_PORT, C_NETWORK, C_FIRST_SEEN, C_LAST_SUCCESS,
 	C_CHECKS, C_SUCCESSES, C_RELIABILITY, C_LAST_ERROR, C_DIALECT, C_BANNED,
 	C_WIN, /* r2h c2h w2h ... r30d c30d w30d: 15 columns */
-	C_URL = C_WIN + 3 * HEALTH_WINDOWS, C_COUNT,
+	C_URL = C_WIN + 3 * HEALTH_WINDOWS, C_NODE_ID, C_COUNT,
 };
 
 static const char *const col_names[C_COUNT] = {
 	"ip", "good", "last_check_time", "port", "network", "first_seen", "last_success",
 	"checks", "successes", "reliability", "last_error", "dialect", "banned_until",
 	"r2h", "c2h", "w2h", "r8h", "c8h", "w8h", "r1d", "c1d", "w1d",
-	"r1w", "c1w", "w1w", "r30d", "c30d", "w30d", "url",
+	"r1w", "c1w", "w1w", "r30d", "c30d", "w30d", "url", "node_id",
 };
 
 void
@@ -198,6 +198,7 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 			return "bad window w";
 		hw->w = x;
 	}
+	r->node_id = FIELD(C_NODE_ID);
 	r->url = FIELD(C_URL);
 	if (*r->url) {
 		struct url u2;
@@ -211,6 +212,14 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 int
 nodescsv_parse(const char *buf, size_t len, uint16_t default_port, nodescsv_row_fn *row_fn,
                nodescsv_report_fn *report, void *ctx, char **other, size_t *other_len)
+{
+	return nodescsv_parse_net(buf, len, NODESCSV_NETWORK, default_port, row_fn, report, ctx, other, other_len);
+}
+
+int
+nodescsv_parse_net(const char *buf, size_t len, const char *network, uint16_t default_port,
+                   nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx, char **other,
+                   size_t *other_len)
 {
 	static char line[CSV_LINE_MAX], raw[CSV_LINE_MAX + C_COUNT + 2];
 	char *f[CSV_FIELDS_MAX];
@@ -243,7 +252,8 @@ nodescsv_parse(const char *buf, size_t len, uint16_t default_port, nodescsv_row_
 			continue;
 		}
 		const char *net = col[C_NETWORK] >= 0 && col[C_NETWORK] < nf ? f[col[C_NETWORK]] : "";
-		if (*net && strcmp(net, NODESCSV_NETWORK) != 0) {
+		/* A row without a network is the prototype's, so ours (infnote). */
+		if (strcmp(*net ? net : NODESCSV_NETWORK, network) != 0) {
 			/* Another network's row: kept, its fields put in our column order. */
 			size_t n = 0;
 			for (int k = 0; k < C_COUNT; k++) {
@@ -290,6 +300,14 @@ char *
 nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
                 const char *other, size_t other_len, size_t *len)
 {
+	return nodescsv_format_net(t, NODESCSV_NETWORK, good_fn, NULL, ctx, other, other_len, len);
+}
+
+char *
+nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn,
+                    nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len, size_t *len)
+{
+	bool ws = strcmp(network, NODESCSV_NETWORK) == 0;
 	char *buf = NULL, ip[ADDR_STRLEN], lc[20], fs[20], ls[20], bu[20];
 	size_t cap = 0;
 
@@ -307,7 +325,7 @@ nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
 		nodescsv_time_str(h->last_success, ls);
 		nodescsv_time_str(n->banned_until, bu);
 		if (appendf(&buf, len, &cap, "%s,%s,%s,%u,%s,%s,%s,%u,%u,%.3f,%s,%s,%s", ip,
-		            good_fn(ctx, n) ? "yes" : "no", lc, n->addr.port, NODESCSV_NETWORK, fs, ls,
+		            good_fn(ctx, n) ? "yes" : "no", lc, n->addr.port, network, fs, ls,
 		            h->checks, h->successes, h->win[HEALTH_1D].r,
 		            node_error_name((enum node_error)n->last_error),
 		            n->dialect == 1 ? "0.1" : n->dialect == 2 ? "1.1" : "", bu) < 0)
@@ -316,9 +334,12 @@ nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
 			if (appendf(&buf, len, &cap, ",%.6g,%.6g,%.6g", h->win[w].r, h->win[w].c, h->win[w].w) < 0)
 				goto oom;
 		/* The URL checked: a host name or wss as learnt, else ws://address:port/. */
-		if (n->url ? appendf(&buf, len, &cap, ",%s\n", n->url) < 0
-		           : appendf(&buf, len, &cap, n->addr.family == AF_INET6 ? ",ws://[%s]:%u/\n" : ",ws://%s:%u/\n",
-		                     ip, n->addr.port) < 0)
+		if (!ws ? appendf(&buf, len, &cap, ",") < 0
+		        : n->url ? appendf(&buf, len, &cap, ",%s", n->url) < 0
+		                 : appendf(&buf, len, &cap, n->addr.family == AF_INET6 ? ",ws://[%s]:%u/" : ",ws://%s:%u/",
+		                           ip, n->addr.port) < 0)
+			goto oom;
+		if (appendf(&buf, len, &cap, ",%s\n", id_fn ? id_fn(ctx, (uint32_t)i) : "") < 0)
 			goto oom;
 	}
 	if (other_len && append(&buf, len, &cap, other, other_len) < 0)
@@ -327,4 +348,29 @@ nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
 oom:
 	free(buf);
 	return NULL;
+}
+
+size_t
+nodescsv_drop_network(char *rows, size_t len, const char *network)
+{
+	size_t in = 0, out = 0, nl = strlen(network);
+
+	while (in < len) {
+		const char *end = memchr(rows + in, '\n', len - in);
+		size_t n = end ? (size_t)(end - (rows + in)) + 1 : len - in;
+		/* Rows here are in our column order: network is the fifth field. */
+		const char *f = rows + in;
+		for (int k = 0; k < C_NETWORK && f; k++) {
+			f = memchr(f, ',', (size_t)(rows + in + n - f));
+			if (f)
+				f++;
+		}
+		bool drop = f && (size_t)(rows + in + n - f) > nl && memcmp(f, network, nl) == 0 && f[nl] == ',';
+		if (!drop) {
+			memmove(rows + out, rows + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out;
 }

@@ -47,18 +47,58 @@ snapshot_write_copy(int dirfd, const char *name, const char *buf, size_t len)
 	return fsync(dirfd);
 }
 
-int
-snapshot_write(int dirfd, const char *name, const char *buf, size_t len)
+static int
+names(const char *name, char tmp[256], char old[256])
 {
-	char tmp[256], old[256];
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp) ||
-	    (size_t)snprintf(old, sizeof(old), "%s.old", name) >= sizeof(old)) {
+	if ((size_t)snprintf(tmp, 256, "%s.tmp", name) >= 256 ||
+	    (size_t)snprintf(old, 256, "%s.old", name) >= 256) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (write_file(dirfd, tmp, buf, len) < 0)
+	return 0;
+}
+
+int
+snapshot_begin(int dirfd, const char *name)
+{
+	char tmp[256], old[256];
+
+	if (names(name, tmp, old) < 0)
 		return -1;
+	return openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+int
+snapshot_put(int fd, const char *buf, size_t len)
+{
+	return write_all(fd, buf, len);
+}
+
+void
+snapshot_abort(int dirfd, const char *name, int fd)
+{
+	char tmp[256], old[256];
+	int e = errno;
+
+	close(fd);
+	if (names(name, tmp, old) == 0)
+		unlinkat(dirfd, tmp, 0);
+	errno = e;
+}
+
+int
+snapshot_commit(int dirfd, const char *name, int fd)
+{
+	char tmp[256], old[256];
+
+	if (names(name, tmp, old) < 0 || fsync(fd) < 0) {
+		snapshot_abort(dirfd, name, fd);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
 	/* Keep the current file as .old; a link leaves NAME in place throughout. */
 	if (unlinkat(dirfd, old, 0) < 0 && errno != ENOENT)
 		goto fail;
@@ -77,6 +117,20 @@ fail:;
 	unlinkat(dirfd, tmp, 0);
 	errno = e;
 	return -1;
+}
+
+int
+snapshot_write(int dirfd, const char *name, const char *buf, size_t len)
+{
+	int fd = snapshot_begin(dirfd, name);
+
+	if (fd < 0)
+		return -1;
+	if (snapshot_put(fd, buf, len) < 0) {
+		snapshot_abort(dirfd, name, fd);
+		return -1;
+	}
+	return snapshot_commit(dirfd, name, fd);
 }
 
 void

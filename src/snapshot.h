@@ -26,6 +26,15 @@ struct snapshot_id {
 };
 
 int snapshot_write(int dirfd, const char *name, const char *buf, size_t len);
+/*
+ * The same in pieces, for files too large to build in memory: begin opens
+ * NAME.tmp (an fd, or -1), put appends, commit does the rest of
+ * snapshot_write; abort (after a failed put) closes and removes NAME.tmp.
+ */
+int snapshot_begin(int dirfd, const char *name);
+int snapshot_put(int fd, const char *buf, size_t len);
+int snapshot_commit(int dirfd, const char *name, int fd);
+void snapshot_abort(int dirfd, const char *name, int fd);
 /* A plain write of a copy (no .old rotation), e.g. NAME.rejected.<time>. */
 int snapshot_write_copy(int dirfd, const char *name, const char *buf, size_t len);
 /* Read all of NAME (malloc'd, NUL-terminated); errno ENOENT when absent, EFBIG when too large. */

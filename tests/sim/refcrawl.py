@@ -45,7 +45,7 @@ MAX_MESSAGE = 2 * 1024 * 1024
 MAX_PEERS = 1000
 HEADER = ("ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
           "reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-          "r1w,c1w,w1w,r30d,c30d,w30d,url").split(",")
+          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id").split(",")
 WINDOWS = (("2h", 7200), ("8h", 28800), ("1d", 86400), ("1w", 604800), ("30d", 2592000))
 ALNUM = string.ascii_letters + string.digits
 T0 = time.monotonic()

@@ -1,0 +1,216 @@
+/*
+ * dht_store: the sniffer's snapshots. infohashes.csv (SPEC 3) is loaded
+ * at start so counts survive restarts, and written when changed. DHT nodes
+ * that answered are rows of nodes.csv with network "dht": loaded at start
+ * (their history, their ids, and the walk starts from them), written by
+ * the crawler with its own rows, or by us when the crawler is off.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dht.h"
+#include "ihcsv.h"
+#include "log.h"
+#include "nodescsv.h"
+
+#define DHT_NETWORK "dht"
+#define GOOD_S 900 /* BEP 5: a good node answered within 15 minutes */
+
+static void
+report_ih(void *ctx, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", IHCSV_FILE, line, why);
+}
+
+static void
+report_node(void *ctx, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+}
+
+static int
+unhex_id(const char *s, uint8_t out[KRPC_ID_LEN])
+{
+	if (strlen(s) != 2 * KRPC_ID_LEN)
+		return -1;
+	for (int i = 0; i < 2 * KRPC_ID_LEN; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0)
+			return -1;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+	}
+	return 0;
+}
+
+static void
+load_node(void *ctx, const struct nodescsv_row *row)
+{
+	struct dht *d = ctx;
+	uint8_t id[KRPC_ID_LEN];
+	bool have_id = unhex_id(row->node_id, id) == 0;
+
+	if (!dht_allowed(d, &row->addr) || nodes_find(&d->nodes, &row->addr) != NODE_NONE)
+		return;
+	/* The id we show it follows from its id as before, so it stays the same across restarts. */
+	uint8_t shown[KRPC_ID_LEN];
+	dht_shown_id(d, &row->addr, have_id ? id : NULL, shown);
+	uint32_t i = nodes_add(&d->nodes, &row->addr);
+	if (i == NODE_NONE)
+		return;
+	if (i >= d->npeer) {
+		size_t n = d->nodes.cap;
+		struct dht_peer *p = realloc(d->peer, n * sizeof(*p));
+		if (!p) {
+			nodes_del(&d->nodes, i);
+			return;
+		}
+		memset(p + d->npeer, 0, (n - d->npeer) * sizeof(*p));
+		d->peer = p;
+		d->npeer = n;
+	}
+	memset(&d->peer[i], 0, sizeof(d->peer[i]));
+	if (have_id)
+		memcpy(d->peer[i].id, id, KRPC_ID_LEN);
+	memcpy(d->peer[i].shown, shown, KRPC_ID_LEN);
+	nodes_at(&d->nodes, i)->h = row->h;
+	/* Asked again within a minute or so, spread out. */
+	nodes_schedule(&d->nodes, i, d->loop->now + 1000 + rng_below(d->rng, 60000));
+}
+
+void
+dht_load(struct dht *d)
+{
+	static const char *const ihn[] = { IHCSV_FILE, IHCSV_FILE ".old" };
+	char rej[256];
+
+	for (int k = 0; k < 2; k++) {
+		uint32_t rows;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = ihcsv_load(d->dirfd, ihn[k], &d->ih, d->rng, report_ih, d, &rows);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (rc == 1)
+			continue; /* absent: try .old */
+		if (rc == -2) {
+			log_error("dht", "msg=\"out of memory loading\" file=%s", ihn[k]);
+			break;
+		}
+		if (rc == -1) {
+			log_error("dht", "msg=\"cannot use\" file=%s error=\"%s\"", ihn[k], strerror(errno));
+			if (errno != EACCES && snapshot_reject(d->dirfd, ihn[k], time(NULL), rej, sizeof(rej)) == 0)
+				log_error("dht", "msg=\"unusable file set aside\" file=%s kept_as=%s", ihn[k], rej);
+			struct siphash_key key = d->ih.key;
+			ih_free(&d->ih);
+			ih_init(&d->ih, d->cfg.max_infohashes, &key);
+			continue;
+		}
+		log_info("dht", "msg=loaded file=%s infohashes=%u ms=%lld", ihn[k], d->ih.n,
+		         (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		if (k == 1)
+			d->ih_dirty = true;
+		break;
+	}
+
+	char *buf = NULL;
+	size_t len = 0;
+	struct snapshot_id id;
+	for (int k = 0; k < 2; k++) {
+		const char *name = k == 0 ? NODESCSV_FILE : NODESCSV_FILE ".old";
+		if (snapshot_read(d->dirfd, name, &buf, &len, &id) < 0)
+			continue;
+		char *other = NULL;
+		size_t olen = 0;
+		int rc = nodescsv_parse_net(buf, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, d, &other,
+		                            &olen);
+		free(buf);
+		if (rc < 0) {
+			free(other);
+			/* The crawler, when on, sets an unusable file aside; alone, we do. */
+			if (rc == -1 && d->own_nodes_file &&
+			    snapshot_reject(d->dirfd, name, time(NULL), rej, sizeof(rej)) == 0)
+				log_error("dht", "msg=\"unusable file set aside\" file=%s kept_as=%s", name, rej);
+			continue;
+		}
+		if (d->own_nodes_file) {
+			d->other = other;
+			d->other_len = olen;
+		} else {
+			free(other);
+		}
+		log_info("dht", "msg=loaded file=%s dht_nodes=%zu", name, d->nodes.count);
+		break;
+	}
+}
+
+static bool
+good(void *ctx, const struct node *n)
+{
+	(void)ctx;
+	return n->h.last_success && (int64_t)time(NULL) - n->h.last_success < GOOD_S;
+}
+
+static const char *
+id_hex(void *ctx, uint32_t i)
+{
+	static char hex[2 * KRPC_ID_LEN + 1];
+	struct dht *d = ctx;
+
+	if (i >= d->npeer)
+		return "";
+	for (int k = 0; k < KRPC_ID_LEN; k++)
+		snprintf(hex + 2 * k, 3, "%02x", d->peer[i].id[k]);
+	return hex;
+}
+
+char *
+dht_node_rows(void *ctx, size_t *len)
+{
+	struct dht *d = ctx;
+	char *buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, NULL, 0, len);
+
+	if (!buf)
+		return NULL;
+	/* Rows only: the caller writes the header. */
+	char *nl = memchr(buf, '\n', *len);
+	size_t skip = nl ? (size_t)(nl - buf) + 1 : *len;
+	memmove(buf, buf + skip, *len - skip + 1);
+	*len -= skip;
+	d->nodes_dirty = false;
+	return buf;
+}
+
+int
+dht_save(struct dht *d, bool force)
+{
+	int rc = 0;
+
+	if (!d->on)
+		return 0;
+	if (d->ih_dirty || force) {
+		if (ihcsv_save(d->dirfd, &d->ih) < 0) {
+			log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IHCSV_FILE, strerror(errno));
+			rc = -1;
+		} else {
+			d->ih_dirty = false;
+		}
+	}
+	if (d->own_nodes_file && (d->nodes_dirty || force)) {
+		size_t len;
+		char *buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, d->other, d->other_len, &len);
+		if (!buf || snapshot_write(d->dirfd, NODESCSV_FILE, buf, len) < 0) {
+			log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE,
+			          buf ? strerror(errno) : "out of memory");
+			rc = -1;
+		} else {
+			d->nodes_dirty = false;
+		}
+		free(buf);
+	}
+	return rc;
+}
