@@ -486,7 +486,7 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 			who.port = (uint16_t)m->port;
 		d->st.c[DHT_C_ANNOUNCES]++;
 		if ((e = record(d, m->info_hash, now_s))) {
-			e->announces = inc(e->announces);
+			ih_add_announces(&d->ih, e, 1);
 			ih_set_who(&d->ih, e, &who);
 		}
 		char ih[41], as[ADDR_STRLEN];
@@ -499,7 +499,6 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 	case KRPC_M_SAMPLE_INFOHASHES: {
 		/* Hashes announced to us, picked at random: those we can give peers for. */
 		size_t ns = 0;
-		uint32_t have = 0;
 		for (uint32_t k = 0; k < 64 && d->ih.n && ns < 20; k++) {
 			const struct ih_entry *c = &d->ih.v[rng_below(d->rng, d->ih.n)];
 			if (!c->announces)
@@ -510,9 +509,9 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 			if (!dup)
 				memcpy(samples + KRPC_ID_LEN * ns++, c->h, KRPC_ID_LEN);
 		}
-		have = (uint32_t)ns;
+		/* num: all we hold (BEP 51), so an indexer knows there is more than this sample. */
 		r.interval = DHT_SI_INTERVAL;
-		r.num = have;
+		r.num = d->ih.announced;
 		r.samples = (struct krpc_bytes){ samples, KRPC_ID_LEN * ns };
 		break;
 	}
@@ -747,8 +746,13 @@ next_sample(struct dht *d, int64_t now_ms, int64_t now_s)
 
 	while ((i = nodes_next(&d->nodes, now_ms)) != NODE_NONE) {
 		struct node *n = nodes_at(&d->nodes, i);
-		if (i >= d->npeer || d->peer[i].asked)
+		if (i >= d->npeer)
 			continue;
+		if (d->peer[i].asked) {
+			/* Another query of ours is out to it: its turn comes a little later. */
+			nodes_schedule(&d->nodes, i, now_ms + 1000);
+			continue;
+		}
 		enum krpc_method m = d->peer[i].si == DHT_SI_NO ? KRPC_M_FIND_NODE : KRPC_M_SAMPLE_INFOHASHES;
 		if (!query(d, m, &n->addr, d->peer[i].id, i, now_ms)) {
 			/* No room to this IP now: a little later. */
@@ -767,15 +771,18 @@ next_sample(struct dht *d, int64_t now_ms, int64_t now_s)
 static bool
 next_queued(struct dht *d, int64_t now_ms, int64_t now_s)
 {
-	while (d->qlen > 0) {
+	for (int tries = 0; d->qlen > 0 && tries < 64; tries++) {
 		struct dht_qent e = d->q[d->qhead];
 		d->qhead = (d->qhead + 1) % DHT_QUEUE;
 		d->qlen--;
 		if (!dht_allowed(d, &e.a) || nodes_find(&d->nodes, &e.a) != NODE_NONE ||
 		    recently_asked(d, &e.a, now_s, false))
 			continue;
-		if (!query(d, KRPC_M_FIND_NODE, &e.a, e.have_id ? e.id : NULL, NODE_NONE, now_ms))
-			continue; /* no room to that IP now: plenty more in the queue */
+		if (!query(d, KRPC_M_FIND_NODE, &e.a, e.have_id ? e.id : NULL, NODE_NONE, now_ms)) {
+			/* No room to that IP (or no free slot) now: back to the end of the queue. */
+			dht_learn(d, e.have_id ? e.id : NULL, &e.a);
+			continue;
+		}
 		recently_asked(d, &e.a, now_s, true);
 		return true;
 	}

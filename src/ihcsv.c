@@ -144,18 +144,19 @@ ihcsv_feed(struct ihcsv_reader *r, const char *p, size_t len, struct ih_table *t
 				report(ctx, line, why);
 			continue;
 		}
-		uint32_t now = w.last ? w.last : w.first;
+		uint32_t now = w.last ? w.last : w.first, n0 = t->n;
+		uint64_t ev0 = t->evicted;
 		struct ih_entry *e = ih_get(t, w.h, now, rng);
 		if (!e)
 			return -2;
-		/* A fresh entry has zero counts; a repeated row adds to the first. */
-		bool fresh = e->get_peers == 0 && e->announces == 0 && e->samples == 0;
+		/* A repeated row adds to the first one. */
+		bool fresh = t->n != n0 || t->evicted != ev0;
 		if (fresh || (w.first && w.first < e->first))
 			e->first = w.first;
 		if (fresh || w.last > e->last)
 			e->last = w.last;
 		e->get_peers = sat_add(e->get_peers, w.gp);
-		e->announces = sat_add(e->announces, w.ann);
+		ih_add_announces(t, e, w.ann);
 		e->samples = sat_add(e->samples, w.samples);
 		if (w.have_who && !ih_set_who(t, e, &w.who))
 			return -2;
@@ -258,13 +259,12 @@ ihcsv_row(char *out, const struct ih_table *t, const struct ih_entry *e)
 		*p++ = hex[e->h[i] & 15];
 	}
 	*p++ = ',';
+	/* A time of 0 (unknown, from a hand-made file) is an empty field. */
 	nodescsv_time_str(e->first, ts);
-	memcpy(p, ts, 19);
-	p += 19;
+	p = stpcpy(p, ts);
 	*p++ = ',';
 	nodescsv_time_str(e->last, ts);
-	memcpy(p, ts, 19);
-	p += 19;
+	p = stpcpy(p, ts);
 	*p++ = ',';
 	p = put_u32(p, e->get_peers);
 	*p++ = ',';

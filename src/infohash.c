@@ -23,7 +23,7 @@ ih_free(struct ih_table *t)
 	t->v = NULL;
 	t->index = NULL;
 	t->v6 = NULL;
-	t->n = t->cap = t->slots = t->nv6 = t->capv6 = 0;
+	t->n = t->cap = t->slots = t->nv6 = t->capv6 = t->announced = 0;
 }
 
 static uint32_t
@@ -86,6 +86,8 @@ remove_at(struct ih_table *t, uint32_t s)
 	uint32_t i = t->index[s] - 1, mask = t->slots - 1;
 
 	free_who(t, &t->v[i]);
+	if (t->v[i].announces)
+		t->announced--;
 	t->index[s] = 0;
 	for (uint32_t j = (s + 1) & mask; t->index[j]; j = (j + 1) & mask) {
 		uint32_t home = slot_of(t, t->v[t->index[j] - 1].h);
@@ -157,6 +159,16 @@ ih_get(struct ih_table *t, const uint8_t h[IH_LEN], uint32_t now, struct rng *rn
 	e->first = e->last = now;
 	t->index[probe(t, h)] = ++t->n;
 	return e;
+}
+
+void
+ih_add_announces(struct ih_table *t, struct ih_entry *e, uint32_t n)
+{
+	if (n == 0)
+		return;
+	if (e->announces == 0)
+		t->announced++;
+	e->announces = e->announces > UINT32_MAX - n ? UINT32_MAX : e->announces + n;
 }
 
 bool

@@ -43,6 +43,7 @@ struct ih_table {
 	uint32_t nv6, capv6, free_v6;    /* free list through the first 4 bytes */
 	struct siphash_key key;
 	uint64_t evicted;
+	uint32_t announced;              /* entries with announces > 0 */
 };
 
 void ih_init(struct ih_table *t, uint32_t max, const struct siphash_key *key);
@@ -53,6 +54,8 @@ struct ih_entry *ih_find(const struct ih_table *t, const uint8_t h[IH_LEN]);
  * table first evicts one. NULL only when memory runs out.
  */
 struct ih_entry *ih_get(struct ih_table *t, const uint8_t h[IH_LEN], uint32_t now, struct rng *rng);
+/* announces += n (saturating), keeping the count of announced entries. */
+void ih_add_announces(struct ih_table *t, struct ih_entry *e, uint32_t n);
 /* Set or read the announcer (a's port included). Set returns false on OOM. */
 bool ih_set_who(struct ih_table *t, struct ih_entry *e, const struct addr *a);
 bool ih_who(const struct ih_table *t, const struct ih_entry *e, struct addr *out);

@@ -62,5 +62,17 @@ main(void)
 	test_bencode();
 	t_name = "krpc";
 	test_krpc();
+	t_name = "siphash";
+	test_siphash();
+	t_name = "iprate";
+	test_iprate();
+	t_name = "infohash";
+	test_infohash();
+	t_name = "ihcsv";
+	test_ihcsv();
+	t_name = "dht";
+	test_dht();
+	t_name = "dht_walk";
+	test_dht_walk();
 	return t_failed ? 1 : 0;
 }

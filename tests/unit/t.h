@@ -39,5 +39,11 @@ void test_config(void);
 void test_rng(void);
 void test_bencode(void);
 void test_krpc(void);
+void test_siphash(void);
+void test_iprate(void);
+void test_infohash(void);
+void test_ihcsv(void);
+void test_dht(void);
+void test_dht_walk(void);
 
 #endif

@@ -80,6 +80,28 @@ test_config(void)
 	CHECK("bad log level", run(5, lvl, &c) == CONFIG_BAD);
 	const char *nsdup[] = { "seedd", "-z", "a.b", "--ns", "n.a.b", "--ns", "N.a.b" };
 	CHECK("ns twice", run(7, nsdup, &c) == CONFIG_BAD);
+	/* DHT flags (SPEC 2, 6) */
+	const char *dht[] = { "seedd", "-z", "a.b", "--dht", "127.0.0.1", "--dht-bootstrap", "router.example.com:6881",
+	                      "--dht-bootstrap", "[2001:db8::1]:7000", "--dht-rate", "50" };
+	CHECK("dht flags", run(11, dht, &c) == CONFIG_OK && c.dht_on && c.dht.port == 6881 && c.ndht_boot == 2 &&
+	      strcmp(c.dht_boot[0], "router.example.com:6881") == 0 && c.dht_rate == 50);
+	CHECK("dht defaults", run(3, crawl_def, &c) == CONFIG_OK && !c.dht_on && c.dht_rate == 2000 && c.ndht_boot == 3 &&
+	      strcmp(c.dht_boot[0], "router.bittorrent.com:6881") == 0 &&
+	      strcmp(c.dht_boot[1], "dht.transmissionbt.com:6881") == 0 &&
+	      strcmp(c.dht_boot[2], "router.utorrent.com:6881") == 0);
+	const char *dhtport[] = { "seedd", "-z", "a.b", "--dht", "[::1]:7000" };
+	CHECK("dht v6 with port", run(5, dhtport, &c) == CONFIG_OK && c.dht.family == AF_INET6 && c.dht.port == 7000);
+	const char *baddht[] = { "seedd", "-z", "a.b", "--dht", "example.com:6881" };
+	CHECK("dht needs an address", run(5, baddht, &c) == CONFIG_BAD && strstr(errbuf, "--dht: 'example.com:6881'") != NULL);
+	static const char *const badboot[] = { "router.example.com", "x:0", "x:65536", ":6881", "bad host!:1", "0.0.0.0:6881" };
+	for (size_t k = 0; k < sizeof(badboot) / sizeof(badboot[0]); k++) {
+		const char *bb[] = { "seedd", "-z", "a.b", "--dht-bootstrap", badboot[k] };
+		char name[64];
+		snprintf(name, sizeof(name), "bad bootstrap '%s'", badboot[k]);
+		CHECK(name, run(5, bb, &c) == CONFIG_BAD && strstr(errbuf, "--dht-bootstrap") != NULL);
+	}
+	const char *rate0[] = { "seedd", "-z", "a.b", "--dht-rate", "0" };
+	CHECK("dht rate 0", run(5, rate0, &c) == CONFIG_BAD && strstr(errbuf, "--dht-rate: '0'") != NULL);
 	const char *help[] = { "seedd", "--help" };
 	CHECK("help", run(2, help, &c) == CONFIG_EXIT);
 	const char *ver[] = { "seedd", "-V" };

@@ -126,7 +126,7 @@ csv(void)
 	health_update(&m->h, 1763800000, false);
 	m->last_error = NODE_E_TIMEOUT;
 	m->banned_until = 1763900000;
-	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,,,,,,,,,,,\n";
+	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,0123456789abcdef0123456789abcdef01234567\n";
 	char *text = nodescsv_format(&t, yes, NULL, dht, strlen(dht), &len);
 	CHECK("format", text != NULL && strncmp(text, "ip,good,last_check_time,port,network,", 37) == 0);
 	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
@@ -146,6 +146,22 @@ csv(void)
 	CHECK("round trip: v6, port, error, ban", rs.r[1].addr.family == AF_INET6 && rs.r[1].addr.port == 4000 &&
 	      rs.r[1].last_error == NODE_E_TIMEOUT && rs.r[1].banned_until == 1763900000 && !rs.r[1].good);
 	CHECK("round trip: other rows handed back", other && olen == strlen(dht) && memcmp(other, dht, olen) == 0);
+	/* The DHT's own view of the same text: its row to row_fn with its node_id, ours handed back. */
+	struct rows rd = { 0 };
+	char *other2 = NULL;
+	size_t olen2;
+	rc = nodescsv_parse_net(text, len, "dht", 6881, on_row, on_bad, &rd, &other2, &olen2);
+	CHECK("dht view: one row", rc == 0 && rd.n == 1 && rd.r[0].addr.port == 6881 && rd.bad == 0);
+	CHECK("dht view: our two rows handed back", other2 && memchr(other2, '\n', olen2) &&
+	      strstr(other2, "203.0.0.1,yes,") && strstr(other2, "2001:db8::7,no,"));
+	/* Dropping a network's rows leaves the others whole. */
+	char mix[512];
+	snprintf(mix, sizeof(mix), "%s1.2.3.4,no,,1,other,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,\n%s", dht, dht);
+	size_t ml = nodescsv_drop_network(mix, strlen(mix), "dht");
+	CHECK("drop network", ml == strlen("1.2.3.4,no,,1,other,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,\n") &&
+	      strncmp(mix, "1.2.3.4,no,,1,other,", 20) == 0);
+	CHECK("drop network: no prefix match", nodescsv_drop_network(mix, ml, "oth") == ml);
+	free(other2);
 	free(other);
 	free(text);
 	nodes_free(&t);
