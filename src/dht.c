@@ -184,7 +184,8 @@ dht_core_init(struct dht *d, const struct dht_config *cfg, struct rng *rng, int6
 	d->out = calloc(DHT_SLOTS, sizeof(*d->out));
 	d->recent = calloc(DHT_RECENT, sizeof(*d->recent));
 	d->txbuf = calloc(DHT_BATCH, sizeof(*d->txbuf));
-	if (!d->q || !d->out || !d->recent || !d->txbuf)
+	d->later = calloc(DHT_LATER, sizeof(*d->later));
+	if (!d->q || !d->out || !d->recent || !d->txbuf || !d->later)
 		return -1;
 	rng_bytes(rng, &k, sizeof(k));
 	ih_init(&d->ih, cfg->max_infohashes, &k);
@@ -204,6 +205,7 @@ dht_core_free(struct dht *d)
 	free(d->out);
 	free(d->recent);
 	free(d->txbuf);
+	free(d->later);
 	free(d->other);
 	ih_free(&d->ih);
 	d->peer = NULL;
@@ -211,10 +213,27 @@ dht_core_free(struct dht *d)
 	d->out = NULL;
 	d->recent = NULL;
 	d->txbuf = NULL;
+	d->later = NULL;
 	d->other = NULL;
 }
 
 /* --- sending ---------------------------------------------------------------- */
+
+static void
+put(struct dht *d, const struct addr *to, const uint8_t *p, size_t len)
+{
+	d->st.c[DHT_C_OUT]++;
+	if (d->fd < 0) {
+		if (d->emit)
+			d->emit(d->emit_arg, to, p, len);
+		return;
+	}
+	memcpy(d->txbuf[d->ntx], p, len);
+	d->txlen[d->ntx] = len;
+	d->txto[d->ntx] = *to;
+	if (++d->ntx == DHT_BATCH)
+		dht_flush(d);
+}
 
 bool
 dht_send(struct dht *d, const struct addr *to, const uint8_t *p, size_t len, unsigned limit, int64_t now_ms)
@@ -223,22 +242,73 @@ dht_send(struct dht *d, const struct addr *to, const uint8_t *p, size_t len, uns
 		d->st.c[DHT_C_DROP_FILTERED]++;
 		return false;
 	}
-	if (!iprate_take(&d->iprate, to, now_ms, limit)) {
+	/* Refused for now: our own queries wait for their turn; not a drop. */
+	if (!iprate_take(&d->iprate, to, now_ms, limit))
+		return false;
+	put(d, to, p, len);
+	return true;
+}
+
+static bool
+same_ip(const struct addr *a, const struct addr *b)
+{
+	return a->family == b->family && memcmp(a->ip, b->ip, addr_len(a)) == 0;
+}
+
+/*
+ * An answer (or error) to a query: sent now when the per-IP limit has room,
+ * else held back for a moment. libtorrent asks one ip:port several times in
+ * one lookup when it knows it under several ids (ours: one per neighbour),
+ * and still takes an answer a second or two late.
+ */
+static bool
+reply(struct dht *d, const struct addr *to, const uint8_t *p, size_t len, int64_t now_ms)
+{
+	if (!dht_allowed(d, to)) {
+		d->st.c[DHT_C_DROP_FILTERED]++;
+		return false;
+	}
+	/* First come, first served: nothing jumps the answers already waiting for this IP. */
+	unsigned waiting = 0;
+	for (uint32_t k = 0; k < d->later_len && waiting < DHT_LATER_PER_IP; k++)
+		waiting += same_ip(&d->later[(d->later_head + k) % DHT_LATER].to, to);
+	if (!waiting && iprate_take(&d->iprate, to, now_ms, IPRATE_N)) {
+		put(d, to, p, len);
+		return true;
+	}
+	if (waiting >= DHT_LATER_PER_IP || d->later_len == DHT_LATER) {
 		d->st.c[DHT_C_DROP_RATE]++;
 		return false;
 	}
-	d->st.c[DHT_C_OUT]++;
-	if (d->fd < 0) {
-		if (d->emit)
-			d->emit(d->emit_arg, to, p, len);
-		return true;
-	}
-	memcpy(d->txbuf[d->ntx], p, len);
-	d->txlen[d->ntx] = len;
-	d->txto[d->ntx] = *to;
-	if (++d->ntx == DHT_BATCH)
-		dht_flush(d);
+	struct dht_later *l = &d->later[(d->later_head + d->later_len++) % DHT_LATER];
+	l->at = now_ms;
+	l->to = *to;
+	l->len = (uint16_t)len;
+	memcpy(l->buf, p, len);
+	d->st.c[DHT_C_DEFERRED]++;
 	return true;
+}
+
+/* Send the held-back answers that have room now, in order; drop the stale ones. */
+static void
+send_later(struct dht *d, int64_t now_ms)
+{
+	uint32_t n = d->later_len;
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct dht_later l = d->later[d->later_head];
+		d->later_head = (d->later_head + 1) % DHT_LATER;
+		d->later_len--;
+		if (now_ms - l.at > DHT_LATER_MS) {
+			d->st.c[DHT_C_DROP_RATE]++;
+			continue;
+		}
+		if (iprate_take(&d->iprate, &l.to, now_ms, IPRATE_N)) {
+			put(d, &l.to, l.buf, l.len);
+			continue;
+		}
+		d->later[(d->later_head + d->later_len++) % DHT_LATER] = l;
+	}
 }
 
 static void
@@ -249,7 +319,7 @@ send_error(struct dht *d, const struct addr *to, struct krpc_bytes t, int code, 
 
 	benc_w_init(&w, buf, sizeof(buf));
 	krpc_error(&w, t, code, msg);
-	if (!w.err && dht_send(d, to, buf, w.len, IPRATE_N, now_ms))
+	if (!w.err && reply(d, to, buf, w.len, now_ms))
 		d->st.c[DHT_C_ERRORS_OUT]++;
 }
 
@@ -521,7 +591,7 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 	}
 	benc_w_init(&w, buf, sizeof(buf));
 	krpc_response(&w, m->t, &r);
-	if (!w.err && dht_send(d, from, buf, w.len, IPRATE_N, now_ms))
+	if (!w.err && reply(d, from, buf, w.len, now_ms))
 		d->st.c[DHT_C_ANSWERS]++;
 }
 
@@ -809,6 +879,7 @@ dht_tick(struct dht *d, int64_t now_ms, int64_t now_s)
 {
 	if (now_s - d->tok_rotated >= DHT_TOKEN_ROTATE_S)
 		dht_rotate(d, now_s);
+	send_later(d, now_ms);
 	if (now_ms >= d->next_sweep) {
 		sweep(d, now_ms, now_s);
 		d->next_sweep = now_ms + 1000;

@@ -48,7 +48,10 @@
 #define DHT_SI_INTERVAL 21600     /* the interval we tell others */
 #define DHT_BATCH 64              /* datagrams per recvmmsg/sendmmsg */
 #define DHT_RX_MAX 2048
-#define DHT_QUIET_S 600           /* no unsolicited query this long: not reachable */
+#define DHT_QUIET_S 600
+#define DHT_LATER 1024            /* answers held back by the per-IP limit */
+#define DHT_LATER_PER_IP 8
+#define DHT_LATER_MS 3000         /* then dropped: the asker has moved on */           /* no unsolicited query this long: not reachable */
 
 enum dht_si { DHT_SI_UNKNOWN, DHT_SI_YES, DHT_SI_NO };
 
@@ -76,6 +79,14 @@ struct dht_qent {
 	bool have_id;
 };
 
+/* An answer that waits for room under the per-IP limit. */
+struct dht_later {
+	int64_t at;
+	struct addr to;
+	uint16_t len;
+	uint8_t buf[KRPC_SEND_MAX];
+};
+
 struct dht_near {
 	uint8_t id[KRPC_ID_LEN];
 	struct addr a;
@@ -85,7 +96,7 @@ enum dht_cnt {
 	DHT_C_IN, DHT_C_OUT, DHT_C_QUERIES_IN, DHT_C_RESPONSES_IN, DHT_C_ERRORS_IN,
 	DHT_C_ANSWERS, DHT_C_ERRORS_OUT, DHT_C_QUERIES_OUT, DHT_C_TIMEOUTS,
 	DHT_C_DROP_MALFORMED, DHT_C_DROP_UNMATCHED, DHT_C_DROP_RATE, DHT_C_DROP_FILTERED,
-	DHT_C_BAD_TOKEN, DHT_C_GET_PEERS, DHT_C_ANNOUNCES, DHT_C_SAMPLES, DHT_C_QUEUE_FULL,
+	DHT_C_BAD_TOKEN, DHT_C_GET_PEERS, DHT_C_ANNOUNCES, DHT_C_SAMPLES, DHT_C_QUEUE_FULL, DHT_C_DEFERRED,
 	DHT_C_COUNT,
 };
 
@@ -149,6 +160,8 @@ struct dht {
 	uint32_t nnear, near_pos;
 	struct dht_out *out;
 	uint32_t inflight;
+	struct dht_later *later;
+	uint32_t later_head, later_len;
 	struct { uint32_t h, t; } *recent;
 	double budget;                    /* --dht-rate token bucket */
 	int64_t budget_t;
@@ -192,7 +205,7 @@ bool dht_allowed(const struct dht *d, const struct addr *a);
 bool dht_reachable(const struct dht *d, int64_t now_s);
 /* Rotate the token secret now (tests). */
 void dht_rotate(struct dht *d, int64_t now_s);
-/* Send one datagram (per-IP limit: `limit` packets a second); false when refused. */
+/* Send one of our queries (per-IP limit: `limit` packets a second); false when refused. */
 bool dht_send(struct dht *d, const struct addr *to, const uint8_t *p, size_t len, unsigned limit,
               int64_t now_ms);
 

@@ -5,7 +5,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="gcc make libc6-dev dpkg-dev ca-certificates iproute2 procps util-linux
       dnsutils knot-dnsutils clang libclang-rt-14-dev python3 python3-dnslib
-      python3-websockets openssl"
+      python3-websockets openssl python3-libtorrent"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -14,4 +14,13 @@ done
 apt-get update -qq
 if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# The DHT swarm test (tests/dht): bittorrent-dht from npm, locked by
+# tests/dht/package-lock.json. Debian's node only when there is none.
+if ! command -v node >/dev/null 2>&1; then
+	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+dht="$(cd "$(dirname "$0")" && pwd)/dht"
+if [ ! -d "$dht/node_modules" ]; then
+	(cd "$dht" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

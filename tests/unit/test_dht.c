@@ -407,6 +407,24 @@ malformed(struct dht *d)
 	                              memcmp(msg.err_msg.p, "Method Unknown", 14) == 0);
 }
 
+static bool
+same_ip_str(const struct addr *a, const char *ip)
+{
+	struct addr b = ap(ip);
+	return a->family == b.family && memcmp(a->ip, b.ip, addr_len(a)) == 0;
+}
+
+/* Responses (y = r) sent to ip since capture index from. */
+static int
+answers_to(int from, const char *ip)
+{
+	int n = 0;
+	for (int i = from; i < g_n; i++)
+		if (same_ip_str(&g_cap[i].to, ip) && dec(i) && msg.y == 'r')
+			n++;
+	return n;
+}
+
 static void
 limits(struct dht *d)
 {
@@ -414,12 +432,13 @@ limits(struct dht *d)
 	int n = 0;
 
 	at(MS0 + 300000);
-	uint64_t rate0 = d->st.c[DHT_C_DROP_RATE];
+	uint64_t rate0 = d->st.c[DHT_C_DROP_RATE], def0 = d->st.c[DHT_C_DEFERRED];
 	for (int i = 0; i < 6; i++) {
 		snprintf(from, sizeof(from), "127.5.6.1:%d", 1 + i);
 		n += in(d, from, qbuf, q(KRPC_M_PING, T2, QID, NULL, false, 0, NOBYTES));
 	}
-	CHECK("6 queries from one IP in 1 ms: 4 answers", n == 4 && d->st.c[DHT_C_DROP_RATE] == rate0 + 2);
+	CHECK("6 queries from one IP in 1 ms: 4 answers now", n == 4 && d->st.c[DHT_C_DROP_RATE] == rate0);
+	CHECK("... 2 held back", d->st.c[DHT_C_DEFERRED] == def0 + 2 && d->later_len == 2);
 	n = 0;
 	for (int i = 0; i < 6; i++) {
 		snprintf(from, sizeof(from), "127.5.7.%d:1", 1 + i);
@@ -427,11 +446,32 @@ limits(struct dht *d)
 	}
 	CHECK("6 queries from 6 IPs: 6 answers", n == 6);
 	at(now_ms + 999);
-	CHECK("the limited IP: still refused at 999 ms",
-	      in(d, "127.5.6.1:9", qbuf, q(KRPC_M_PING, T2, QID, NULL, false, 0, NOBYTES)) == 0);
+	CHECK("the limited IP: a new query waits behind the held-back ones at 999 ms",
+	      in(d, "127.5.6.1:9", qbuf, q(KRPC_M_PING, T2, QID, NULL, false, 0, NOBYTES)) == 0 && d->later_len == 3);
+	int before = g_n;
+	dht_tick(d, now_ms, now_s);
+	CHECK("... nothing sent there before the second has passed", answers_to(before, "127.5.6.1") == 0);
 	at(now_ms + 1);
-	CHECK("the limited IP: answered a second later",
-	      in(d, "127.5.6.1:9", qbuf, q(KRPC_M_PING, T2, QID, NULL, false, 0, NOBYTES)) == 1);
+	before = g_n;
+	dht_tick(d, now_ms, now_s);
+	int k[3], nk = 0;
+	for (int i = before; i < g_n && nk < 3; i++)
+		if (same_ip_str(&g_cap[i].to, "127.5.6.1"))
+			k[nk++] = i;
+	CHECK("the held-back answers go a second later, in order, to their ports",
+	      answers_to(before, "127.5.6.1") == 3 && d->later_len == 0 && nk == 3 && g_cap[k[0]].to.port == 5 &&
+	              g_cap[k[1]].to.port == 6 && g_cap[k[2]].to.port == 9);
+	/* More than DHT_LATER_PER_IP waiting for one IP: the rest are dropped, not queued without end. */
+	at(now_ms + 5000);
+	uint64_t drop0 = d->st.c[DHT_C_DROP_RATE];
+	for (int i = 0; i < 4 + DHT_LATER_PER_IP + 3; i++)
+		in(d, "127.5.6.1:1", qbuf, q(KRPC_M_PING, T2, QID, NULL, false, 0, NOBYTES));
+	CHECK("per-IP cap on held-back answers", d->later_len == DHT_LATER_PER_IP &&
+	                                             d->st.c[DHT_C_DROP_RATE] == drop0 + 3);
+	at(now_ms + DHT_LATER_MS + 1);
+	dht_tick(d, now_ms, now_s);
+	CHECK("stale held-back answers are dropped", d->later_len == 0 &&
+	                                               d->st.c[DHT_C_DROP_RATE] == drop0 + 3 + DHT_LATER_PER_IP);
 
 	/* A querier is a node to ask, unless it says it is read-only (BEP 43). */
 	uint32_t q0 = d->qlen;
