@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from swarm import bdecode, bencode  # noqa: E402
+from kbencode import bdecode, bencode  # noqa: E402
 
 GAP = 0.35  # keep well under 4 queries/s from one address
 
