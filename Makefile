@@ -84,6 +84,7 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
 bench: seedd
 	./bench/dns.sh
 	./bench/crawl.sh
+	./bench/dht.sh
 
 demo: seedd
 	./docs/demo.sh

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "infohash.h"
@@ -175,6 +176,7 @@ struct dht {
 	int64_t started;
 	/* snapshots */
 	bool ih_dirty, nodes_dirty;
+	pid_t ih_writer;                  /* the child writing infohashes.csv, or 0 */
 	char *other;                      /* nodes.csv rows of other networks (when the crawler is off) */
 	size_t other_len;
 	bool own_nodes_file;
@@ -224,6 +226,8 @@ void dht_flush(struct dht *d);
 void dht_load(struct dht *d);
 /* infohashes.csv, and nodes.csv when the DHT owns it (crawler off): 0 or -1. */
 int dht_save(struct dht *d, bool force);
+/* A child exited (SIGCHLD): the infohashes.csv writer's status is checked. */
+void dht_reaped(struct dht *d, pid_t pid, int status);
 /* The DHT's nodes.csv rows (malloc'd, no header) for the crawler to write. */
 char *dht_node_rows(void *d, size_t *len);
 

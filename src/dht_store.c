@@ -6,10 +6,13 @@
  * the crawler with its own rows, or by us when the crawler is off.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dht.h"
 #include "ihcsv.h"
@@ -108,6 +111,7 @@ dht_load(struct dht *d)
 			struct siphash_key key = d->ih.key;
 			ih_free(&d->ih);
 			ih_init(&d->ih, d->cfg.max_infohashes, &key);
+			d->ih_dirty = true; /* a good file takes its place */
 			continue;
 		}
 		log_info("dht", "msg=loaded file=%s infohashes=%u ms=%lld", ihn[k], d->ih.n,
@@ -185,6 +189,56 @@ dht_node_rows(void *ctx, size_t *len)
 	return buf;
 }
 
+/*
+ * infohashes.csv can be a hundred megabytes: written by a forked child, from
+ * its copy-on-write image of the table, so the loop (DNS answers too) never
+ * waits for it. At shutdown it is written in the process, once.
+ */
+static int
+save_infohashes(struct dht *d, bool now)
+{
+	if (!now) {
+		if (d->ih_writer > 0)
+			return 0; /* the last one is still writing; the next interval will do */
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(ihcsv_save(d->dirfd, &d->ih) == 0 ? 0 : 1);
+		if (pid > 0) {
+			d->ih_writer = pid;
+			d->ih_dirty = false;
+			return 0;
+		}
+		log_warn("dht", "msg=\"cannot fork to write infohashes.csv; writing it in the loop\" error=\"%s\"",
+		         strerror(errno));
+	}
+	if (d->ih_writer > 0) {
+		/* Shutdown: what that child writes is older than what we write now. */
+		kill(d->ih_writer, SIGKILL);
+		waitpid(d->ih_writer, NULL, 0);
+		d->ih_writer = 0;
+	}
+	if (ihcsv_save(d->dirfd, &d->ih) < 0) {
+		log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IHCSV_FILE, strerror(errno));
+		return -1;
+	}
+	d->ih_dirty = false;
+	return 0;
+}
+
+void
+dht_reaped(struct dht *d, pid_t pid, int status)
+{
+	if (!d->on || pid != d->ih_writer)
+		return;
+	d->ih_writer = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_debug("dht", "msg=saved file=%s infohashes=%u", IHCSV_FILE, d->ih.n);
+		return;
+	}
+	d->ih_dirty = true; /* try again at the next interval */
+	log_error("dht", "msg=\"cannot write\" file=%s error=\"writer exited with status %d\"", IHCSV_FILE, status);
+}
+
 int
 dht_save(struct dht *d, bool force)
 {
@@ -192,13 +246,17 @@ dht_save(struct dht *d, bool force)
 
 	if (!d->on)
 		return 0;
-	if (d->ih_dirty || force) {
-		if (ihcsv_save(d->dirfd, &d->ih) < 0) {
-			log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IHCSV_FILE, strerror(errno));
+	/* Unchanged since it was loaded or last written: the file already says it all. */
+	if (d->ih_dirty && save_infohashes(d, force) < 0)
+		rc = -1;
+	if (force && d->ih_writer > 0) {
+		/* Nothing changed since that child took its copy: let it finish. */
+		int st;
+		pid_t pid = d->ih_writer;
+		if (waitpid(pid, &st, 0) == pid)
+			dht_reaped(d, pid, st);
+		if (d->ih_dirty && save_infohashes(d, true) < 0)
 			rc = -1;
-		} else {
-			d->ih_dirty = false;
-		}
 	}
 	if (d->own_nodes_file && (d->nodes_dirty || force)) {
 		size_t len;

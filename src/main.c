@@ -57,9 +57,14 @@ on_signal(struct loop *l, int signo, void *arg)
 		zonestore_save(&s->store, &s->zone, false);
 		break;
 	case SIGCHLD:
-		/* PID 1 adopts orphans: reap every child that has exited. */
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+		/* PID 1 adopts orphans: reap every child that has exited (one is ours: the DHT's writer). */
+		for (;;) {
+			int st;
+			pid_t pid = waitpid(-1, &st, WNOHANG);
+			if (pid <= 0)
+				break;
+			dht_reaped(&s->dht, pid, st);
+		}
 		break;
 	}
 }
