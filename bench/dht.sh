@@ -13,14 +13,16 @@
 #    compared: "seedd answered N/s, echo M/s, ratio R (goal >= 0.5)".
 #    One seedd serves all rounds and records every infohash it is asked
 #    about: its table (cap 1,000,000) fills during the first rounds, so
-#    later rounds measure a full table, and its snapshot of infohashes.csv
-#    (every --snapshot-interval, default 60 s) may fall into a run.
+#    later rounds measure a full table (each new infohash then evicts one).
+#    Its snapshot of infohashes.csv is written by a forked child, so it does
+#    not stall the runs.
 #    Error answers (y=e) are not answers; they are reported apart (an
 #    announce with a token seedd gave must never get 203).
 # 2. Memory. A data dir whose infohashes.csv holds BENCH_INFOHASHES
 #    (default 1,000,000, seedd's cap) distinct rows; seedd --dht loads it
-#    (time to its "msg=loaded file=infohashes.csv" line), gets SIGTERM,
-#    writes the file again and exits. Peak RSS is the child's ru_maxrss
+#    (time to its "msg=loaded file=infohashes.csv" line), is asked about one
+#    new infohash (so the table changed), gets SIGTERM, writes the file
+#    again and exits. Peak RSS is the child's ru_maxrss
 #    from wait4 (covers the shutdown write too), goal <= 64 MB; the
 #    rewritten file must have all rows.
 # The ratio and the RSS are reported, not asserted: exit 0 whenever the
@@ -279,6 +281,10 @@ hwm_loaded=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PID_RSS/status")
 rss_loaded=$(awk '/^VmRSS:/ { print $2 }' "/proc/$PID_RSS/status")
 ino0=$(stat -c %i "$WORK/rss/infohashes.csv")
 
+# One get_peers of a new infohash: the table changed (and, full, evicted one),
+# so SIGTERM must write all of it: the worst case of a shutdown.
+/usr/bin/python3 "$ROOT/tests/dht/krpc_client.py" --to "127.0.0.1:$P_DHT2" --from 127.0.0.1 \
+	get_peers 5eedd00000000000000000000000000000000001 >/dev/null || die "no answer to get_peers"
 s0=$(date +%s%N)
 kill -TERM "$PID_RSS"
 for _ in $(seq 1 3000); do [[ -s $WORK/rss.out ]] && break; sleep 0.01; done # 30 s
@@ -304,4 +310,6 @@ echo "rewritten infohashes.csv: $out_rows lines (want $(( NIH + 1 )))"
 [[ $ino0 != "$ino1" ]] || { echo "bench: infohashes.csv was not rewritten on SIGTERM" >&2; fail=1; }
 [[ ${loaded:-} == "$NIH" ]] || { echo "bench: seedd loaded ${loaded:-?} infohashes, not $NIH" >&2; fail=1; }
 (( out_rows == NIH + 1 )) || { echo "bench: rewritten infohashes.csv has $out_rows lines" >&2; fail=1; }
+grep -q '^5eedd00000000000000000000000000000000001,' "$WORK/rss/infohashes.csv" ||
+	{ echo "bench: the last infohash heard is not in the rewritten file" >&2; fail=1; }
 (( fail == 0 )) || die "seedd misbehaved (see above)"

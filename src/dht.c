@@ -559,11 +559,13 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 			ih_add_announces(&d->ih, e, 1);
 			ih_set_who(&d->ih, e, &who);
 		}
-		char ih[41], as[ADDR_STRLEN];
-		for (int i = 0; i < 20; i++)
-			snprintf(ih + 2 * i, 3, "%02x", m->info_hash[i]);
-		addr_str(&who, as, sizeof(as));
-		log_debug("dht", "msg=announce infohash=%s peer=%s", ih, as);
+		if (log_on(LOG_DEBUG)) {
+			char ih[41], as[ADDR_STRLEN];
+			for (int i = 0; i < 20; i++)
+				snprintf(ih + 2 * i, 3, "%02x", m->info_hash[i]);
+			addr_str(&who, as, sizeof(as));
+			log_debug("dht", "msg=announce infohash=%s peer=%s", ih, as);
+		}
 		break;
 	}
 	case KRPC_M_SAMPLE_INFOHASHES: {

@@ -201,8 +201,13 @@ save_infohashes(struct dht *d, bool now)
 		if (d->ih_writer > 0)
 			return 0; /* the last one is still writing; the next interval will do */
 		pid_t pid = fork();
-		if (pid == 0)
+		if (pid == 0) {
+			/* Below the loop it copies, which may share its core. */
+			if (nice(19) < 0) {
+				/* still writes, at the same priority */
+			}
 			_exit(ihcsv_save(d->dirfd, &d->ih) == 0 ? 0 : 1);
+		}
 		if (pid > 0) {
 			d->ih_writer = pid;
 			d->ih_dirty = false;

@@ -149,7 +149,14 @@ ih_get(struct ih_table *t, const uint8_t h[IH_LEN], uint32_t now, struct rng *rn
 		t->cap = nc;
 	}
 	if ((uint64_t)(t->n + 1) * 2 > t->slots) {
+		/*
+		 * Past a quarter of the cap, straight to the index the cap needs: a
+		 * rehash of half a million entries would hold the loop ~0.1 s.
+		 */
 		uint32_t ns = t->slots ? t->slots * 2 : IH_MIN_SLOTS;
+		if (t->n >= t->max / 4)
+			while ((uint64_t)ns < (uint64_t)t->max * 2)
+				ns *= 2;
 		if (!rehash(t, ns))
 			return NULL;
 	}

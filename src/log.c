@@ -24,6 +24,12 @@ log_set_level(enum log_level level)
 	min_level = level;
 }
 
+int
+log_on(enum log_level level)
+{
+	return level >= min_level;
+}
+
 void
 log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {

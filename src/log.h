@@ -12,6 +12,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Parse "debug", "info", "warn", "error"; -1 when unknown. */
 int log_level_parse(const char *s);
 void log_set_level(enum log_level level);
+/* Would a line at this level be written? (to skip formatting its values) */
+int log_on(enum log_level level);
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
