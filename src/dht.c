@@ -1,7 +1,8 @@
 /*
- * dht: the sniffer's protocol: what we answer, what we ask, what we record.
- * No sockets here (see dht.h): datagrams come in through dht_input and go
- * out through dht_send.
+ * dht: the sniffer's protocol: what we answer and record, what we make of
+ * answers to our queries, and the state behind them. No sockets here (see
+ * dht.h): datagrams come in through dht_input and go out through put().
+ * Ids and tokens are in dht_id.c, our queries in dht_walk.c.
  */
 #include "dht.h"
 
@@ -10,131 +11,11 @@
 #include <string.h>
 
 #include "dname.h"
+#include "dht_int.h"
 #include "log.h"
 
-#define TOKEN_LEN 8
 
 static const uint8_t zero_id[KRPC_ID_LEN];
-
-/* --- ids and tokens --------------------------------------------------------- */
-
-static void
-nonzero(uint8_t id[KRPC_ID_LEN])
-{
-	if (memcmp(id, zero_id, KRPC_ID_LEN) == 0)
-		id[KRPC_ID_LEN - 1] = 1;
-}
-
-/* The neighbour id for a remote whose id we know: its first 15 bytes, our 5. */
-static void
-neighbour_id(const struct dht *d, const uint8_t *their, uint8_t out[KRPC_ID_LEN])
-{
-	uint64_t t = siphash24(&d->id_key, their, KRPC_ID_LEN);
-
-	memcpy(out, their, 15);
-	for (int i = 0; i < 5; i++)
-		out[15 + i] = (uint8_t)(t >> (8 * i));
-	/* Never the remote's own id (it would drop us as itself), never all zero. */
-	if (memcmp(out, their, KRPC_ID_LEN) == 0)
-		out[KRPC_ID_LEN - 1] ^= 1;
-	nonzero(out);
-}
-
-/* For a remote known only by address (bootstrap nodes): derived from ip:port. */
-static void
-address_id(const struct dht *d, const struct addr *a, uint8_t out[KRPC_ID_LEN])
-{
-	uint8_t in[1 + 16 + 2];
-	size_t alen = addr_len(a);
-
-	memcpy(in + 1, a->ip, alen);
-	in[1 + alen] = (uint8_t)(a->port >> 8);
-	in[2 + alen] = (uint8_t)a->port;
-	for (int k = 0; k < 3; k++) {
-		in[0] = (uint8_t)k;
-		uint64_t v = siphash24(&d->id_key, in, 3 + alen);
-		for (int i = 0; i < 8 && 8 * k + i < KRPC_ID_LEN; i++)
-			out[8 * k + i] = (uint8_t)(v >> (8 * i));
-	}
-	nonzero(out);
-}
-
-static bool
-is_boot(const struct dht *d, const struct addr *a)
-{
-	for (int i = 0; i < d->boot.n; i++)
-		if (d->boot.a[i].family == a->family && d->boot.a[i].port == a->port &&
-		    memcmp(d->boot.a[i].ip, a->ip, addr_len(a)) == 0)
-			return true;
-	return false;
-}
-
-void
-dht_shown_id(struct dht *d, const struct addr *a, const uint8_t *their_id, uint8_t out[KRPC_ID_LEN])
-{
-	/* Fixed at first contact for nodes in our table; else derived the same way every time. */
-	uint32_t i = nodes_find(&d->nodes, a);
-	if (i != NODE_NONE && i < d->npeer) {
-		memcpy(out, d->peer[i].shown, KRPC_ID_LEN);
-		return;
-	}
-	if (their_id && !is_boot(d, a))
-		neighbour_id(d, their_id, out);
-	else
-		address_id(d, a, out);
-}
-
-void
-dht_token(const struct dht *d, const struct addr *a, int k, uint8_t out[TOKEN_LEN])
-{
-	uint64_t v = siphash24(&d->tok_key[k], a->ip, addr_len(a));
-
-	for (int i = 0; i < TOKEN_LEN; i++)
-		out[i] = (uint8_t)(v >> (8 * i));
-}
-
-bool
-dht_token_ok(const struct dht *d, const struct addr *a, const uint8_t *tok, size_t len)
-{
-	uint8_t want[TOKEN_LEN];
-
-	if (len != TOKEN_LEN)
-		return false;
-	for (int k = 0; k < 2; k++) {
-		dht_token(d, a, k, want);
-		if (memcmp(want, tok, TOKEN_LEN) == 0)
-			return true;
-	}
-	return false;
-}
-
-void
-dht_rotate(struct dht *d, int64_t now_s)
-{
-	d->tok_key[1] = d->tok_key[0];
-	rng_bytes(d->rng, &d->tok_key[0], sizeof(d->tok_key[0]));
-	d->tok_rotated = now_s;
-}
-
-bool
-dht_allowed(const struct dht *d, const struct addr *a)
-{
-	if (a->port == 0 || addr_is_unusable(a))
-		return false;
-	if (!d->cfg.allow_private && !addr_is_global(a))
-		return false;
-	/* Never ourselves. */
-	return !(a->family == d->cfg.bind.family && a->port == d->cfg.bind.port &&
-	         memcmp(a->ip, d->cfg.bind.ip, addr_len(a)) == 0);
-}
-
-bool
-dht_reachable(const struct dht *d, int64_t now_s)
-{
-	int64_t since = d->last_unsolicited > d->started ? d->last_unsolicited : d->started;
-
-	return now_s - since < DHT_QUIET_S;
-}
 
 /* --- set-up ----------------------------------------------------------------- */
 
@@ -290,8 +171,8 @@ reply(struct dht *d, const struct addr *to, const uint8_t *p, size_t len, int64_
 }
 
 /* Send the held-back answers that have room now, in order; drop the stale ones. */
-static void
-send_later(struct dht *d, int64_t now_ms)
+void
+dht_send_later(struct dht *d, int64_t now_ms)
 {
 	uint32_t n = d->later_len;
 
@@ -338,8 +219,8 @@ addr_hash32(const struct dht *d, const struct addr *a)
 }
 
 /* Asked lately (or now marked as asked at now_s)? */
-static bool
-recently_asked(struct dht *d, const struct addr *a, int64_t now_s, bool mark)
+bool
+dht_recently_asked(struct dht *d, const struct addr *a, int64_t now_s, bool mark)
 {
 	uint32_t h = addr_hash32(d, a);
 	uint32_t s = h & (DHT_RECENT - 1);
@@ -510,7 +391,7 @@ static void
 answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 {
 	struct krpc_msg *m = &d->msg;
-	uint8_t buf[KRPC_SEND_MAX], shown[KRPC_ID_LEN], nodes[DHT_K * KRPC_NODE6_LEN], tok[TOKEN_LEN];
+	uint8_t buf[KRPC_SEND_MAX], shown[KRPC_ID_LEN], nodes[DHT_K * KRPC_NODE6_LEN], tok[DHT_TOKEN_LEN];
 	uint8_t samples[20 * KRPC_ID_LEN], value[18];
 	struct krpc_r r = { .interval = -1, .num = -1, .ip = from };
 	struct benc_w w;
@@ -537,7 +418,7 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 		if ((e = record(d, m->info_hash, now_s)))
 			e->get_peers = inc(e->get_peers);
 		dht_token(d, from, 0, tok);
-		r.token = (struct krpc_bytes){ tok, TOKEN_LEN };
+		r.token = (struct krpc_bytes){ tok, DHT_TOKEN_LEN };
 		/* The one peer we know is real: the last announcer, if of the asker's family. */
 		if (e && ih_who(&d->ih, e, &who) && who.family == from->family) {
 			r.vlen = krpc_peer_put(value, &who);
@@ -706,195 +587,9 @@ dht_input(struct dht *d, const struct addr *from, const uint8_t *p, size_t len, 
 		d->unsolicited_minute++;
 		answer(d, from, now_ms, now_s);
 		/* A node that asks is a node to know (unless it says it is read-only). */
-		if (!m->ro && nodes_find(&d->nodes, from) == NODE_NONE && !recently_asked(d, from, now_s, false))
+		if (!m->ro && nodes_find(&d->nodes, from) == NODE_NONE && !dht_recently_asked(d, from, now_s, false))
 			dht_learn(d, m->id, from);
 		return;
 	}
 	on_response(d, from, now_ms, now_s);
-}
-
-/* --- our queries ------------------------------------------------------------ */
-
-static bool
-take_budget(struct dht *d, int64_t now_ms)
-{
-	if (d->cfg.rate == 0)
-		return false;
-	double cap = d->cfg.rate < 10 ? 1.0 : d->cfg.rate / 10.0; /* at most a tenth of a second in a burst */
-	d->budget += (double)(now_ms - d->budget_t) * d->cfg.rate / 1000.0;
-	d->budget_t = now_ms;
-	if (d->budget > cap)
-		d->budget = cap;
-	if (d->budget < 1.0)
-		return false;
-	d->budget -= 1.0;
-	return true;
-}
-
-/* Send one query of method to a; false when no slot, budget or per-IP room. */
-static bool
-query(struct dht *d, enum krpc_method method, const struct addr *a, const uint8_t *their_id, uint32_t node,
-      int64_t now_ms)
-{
-	uint8_t buf[KRPC_SEND_MAX], tb[2], target[KRPC_ID_LEN];
-	struct dht_out *o = NULL;
-	uint16_t tid = 0;
-	struct benc_w w;
-
-	for (int k = 0; k < 8 && !o; k++) {
-		tid = (uint16_t)rng_u32(d->rng);
-		if (!d->out[tid % DHT_SLOTS].sent)
-			o = &d->out[tid % DHT_SLOTS];
-	}
-	if (!o)
-		return false;
-	dht_shown_id(d, a, their_id, o->shown);
-	tb[0] = (uint8_t)(tid >> 8);
-	tb[1] = (uint8_t)tid;
-	struct krpc_bytes t = { tb, 2 };
-	rng_bytes(d->rng, target, sizeof(target));
-	benc_w_init(&w, buf, sizeof(buf));
-	if (method == KRPC_M_SAMPLE_INFOHASHES)
-		krpc_q_sample_infohashes(&w, t, o->shown, target);
-	else
-		krpc_q_find_node(&w, t, o->shown, target);
-	if (w.err || !dht_send(d, a, buf, w.len, IPRATE_N - 2, now_ms))
-		return false;
-	o->sent = now_ms;
-	o->tid = tid;
-	o->to = *a;
-	o->method = (uint8_t)method;
-	o->node = node;
-	o->gen = node != NODE_NONE ? nodes_at(&d->nodes, node)->gen : 0;
-	d->inflight++;
-	d->st.c[DHT_C_QUERIES_OUT]++;
-	d->st.q_out[method]++;
-	if (node != NODE_NONE)
-		d->peer[node].asked = 1;
-	return true;
-}
-
-static void
-sweep(struct dht *d, int64_t now_ms, int64_t now_s)
-{
-	for (uint32_t s = 0; s < DHT_SLOTS; s++) {
-		struct dht_out *o = &d->out[s];
-		if (!o->sent || now_ms - o->sent < DHT_TIMEOUT_MS)
-			continue;
-		o->sent = 0;
-		d->inflight--;
-		d->st.c[DHT_C_TIMEOUTS]++;
-		uint32_t i = o->node;
-		if (i == NODE_NONE || i >= d->nodes.n)
-			continue;
-		struct node *n = nodes_at(&d->nodes, i);
-		if (!(n->flags & NODE_USED) || n->gen != o->gen)
-			continue;
-		d->peer[i].asked = 0;
-		health_update(&n->h, now_s, false);
-		n->last_error = NODE_E_TIMEOUT;
-		d->nodes_dirty = true;
-		if (o->method == KRPC_M_SAMPLE_INFOHASHES) {
-			/* bittorrent-dht ignores methods it does not know: treat silence as no. */
-			d->peer[i].si = DHT_SI_NO;
-		}
-		if (n->fails < UINT8_MAX)
-			n->fails++;
-		/* Gone: three misses in a row and nothing heard for an hour. */
-		if (n->fails >= 3 && now_s - n->h.last_success > 3600) {
-			nodes_del(&d->nodes, i);
-			continue;
-		}
-		if (!n->heap)
-			nodes_schedule(&d->nodes, i, now_ms + (int64_t)DHT_REQUERY_S * 1000);
-	}
-}
-
-/* Nodes with a BEP 51 query due; each re-armed by its interval. */
-static bool
-next_sample(struct dht *d, int64_t now_ms, int64_t now_s)
-{
-	uint32_t i;
-
-	while ((i = nodes_next(&d->nodes, now_ms)) != NODE_NONE) {
-		struct node *n = nodes_at(&d->nodes, i);
-		if (i >= d->npeer)
-			continue;
-		if (d->peer[i].asked) {
-			/* Another query of ours is out to it: its turn comes a little later. */
-			nodes_schedule(&d->nodes, i, now_ms + 1000);
-			continue;
-		}
-		enum krpc_method m = d->peer[i].si == DHT_SI_NO ? KRPC_M_FIND_NODE : KRPC_M_SAMPLE_INFOHASHES;
-		if (!query(d, m, &n->addr, d->peer[i].id, i, now_ms)) {
-			/* No room to this IP now: a little later. */
-			nodes_schedule(&d->nodes, i, now_ms + 1000);
-			return false;
-		}
-		recently_asked(d, &n->addr, now_s, true);
-		n->h.last_check = now_s;
-		/* Re-armed when the answer tells its interval; meanwhile not before our requery time. */
-		nodes_schedule(&d->nodes, i, now_ms + (int64_t)DHT_REQUERY_S * 1000);
-		return true;
-	}
-	return false;
-}
-
-static bool
-next_queued(struct dht *d, int64_t now_ms, int64_t now_s)
-{
-	for (int tries = 0; d->qlen > 0 && tries < 64; tries++) {
-		struct dht_qent e = d->q[d->qhead];
-		d->qhead = (d->qhead + 1) % DHT_QUEUE;
-		d->qlen--;
-		if (!dht_allowed(d, &e.a) || nodes_find(&d->nodes, &e.a) != NODE_NONE ||
-		    recently_asked(d, &e.a, now_s, false))
-			continue;
-		if (!query(d, KRPC_M_FIND_NODE, &e.a, e.have_id ? e.id : NULL, NODE_NONE, now_ms)) {
-			/* No room to that IP (or no free slot) now: back to the end of the queue. */
-			dht_learn(d, e.have_id ? e.id : NULL, &e.a);
-			continue;
-		}
-		recently_asked(d, &e.a, now_s, true);
-		return true;
-	}
-	return false;
-}
-
-static void
-reseed(struct dht *d, int64_t now_ms)
-{
-	/* The bootstrap nodes, and a few known nodes at random, so the walk goes on. */
-	for (int i = 0; i < d->boot.n; i++)
-		if (take_budget(d, now_ms))
-			query(d, KRPC_M_FIND_NODE, &d->boot.a[i], NULL, nodes_find(&d->nodes, &d->boot.a[i]), now_ms);
-	for (int k = 0; k < 8 && d->nodes.count; k++) {
-		uint32_t i = rng_below(d->rng, (uint32_t)d->nodes.n);
-		struct node *n = nodes_at(&d->nodes, i);
-		if ((n->flags & NODE_USED) && i < d->npeer && !d->peer[i].asked && take_budget(d, now_ms))
-			query(d, KRPC_M_FIND_NODE, &n->addr, d->peer[i].id, i, now_ms);
-	}
-}
-
-void
-dht_tick(struct dht *d, int64_t now_ms, int64_t now_s)
-{
-	if (now_s - d->tok_rotated >= DHT_TOKEN_ROTATE_S)
-		dht_rotate(d, now_s);
-	send_later(d, now_ms);
-	if (now_ms >= d->next_sweep) {
-		sweep(d, now_ms, now_s);
-		d->next_sweep = now_ms + 1000;
-	}
-	/* BEP 51 first (rare, due by interval), then the walk. */
-	for (int n = 0; n < 4096 && take_budget(d, now_ms); n++) {
-		if (next_sample(d, now_ms, now_s) || next_queued(d, now_ms, now_s))
-			continue;
-		d->budget += 1.0; /* nothing sent */
-		if (d->qlen == 0 && d->inflight == 0 && now_ms >= d->next_reseed) {
-			reseed(d, now_ms);
-			d->next_reseed = now_ms + 5000;
-		}
-		break;
-	}
 }

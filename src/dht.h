@@ -9,10 +9,10 @@
  * unless --allow-private. Memory is bounded: the queue, the infohash
  * table, the node table, per-IP and per-query state all have caps.
  *
- * dht.c is the protocol (no sockets: datagrams in, datagrams out through
- * dht_emit, so tests and the fuzz target drive it directly); dht_net.c the
- * socket, timers and bootstrap; dht_store.c infohashes.csv and the DHT
- * rows of nodes.csv.
+ * dht.c, dht_id.c and dht_walk.c are the protocol (no sockets: datagrams
+ * in, datagrams out through dht_emit, so tests and the fuzz target drive
+ * it directly); dht_net.c the socket, timers and bootstrap; dht_store.c
+ * infohashes.csv and the DHT rows of nodes.csv.
  */
 #ifndef SEEDD_DHT_H
 #define SEEDD_DHT_H
