@@ -59,7 +59,8 @@ for t in cc taskset ss "$PY"; do command -v "$t" >/dev/null || die "$t missing";
 BIN=$ROOT/build/bench
 mkdir -p "$BIN"
 for t in udpecho krpcload; do
-	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BIN/$t" "$ROOT/bench/$t.c" ||
+	extra=(); [[ $t == krpcload ]] && extra=("$ROOT/bench/kanswer.c")
+	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BIN/$t" "$ROOT/bench/$t.c" "${extra[@]}" ||
 		die "cannot build bench/$t.c"
 done
 
