@@ -65,7 +65,7 @@ build/san/%.o: src/%.c $(wildcard src/*.h) $(FETCHED)
 build/san/seedd: $(SAN_OBJ) build/san/main.o
 	cc $(SAN_FLAGS) -o $@ $^ $(BEARSSL)
 
-build/san/unit: $(SAN_OBJ) $(UNITSRC) tests/unit/t.h
+build/san/unit: $(SAN_OBJ) $(UNITSRC) $(wildcard tests/unit/*.h)
 	cc $(SAN_CFLAGS) -Isrc -o $@ $(UNITSRC) $(SAN_OBJ) $(BEARSSL) -lm
 
 unit: build/san/unit

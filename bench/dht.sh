@@ -59,7 +59,7 @@ for t in cc taskset ss "$PY"; do command -v "$t" >/dev/null || die "$t missing";
 BIN=$ROOT/build/bench
 mkdir -p "$BIN"
 for t in udpecho krpcload; do
-	extra=(); [[ $t == krpcload ]] && extra=("$ROOT/bench/kanswer.c")
+	extra=("$ROOT/bench/benchutil.c"); [[ $t == krpcload ]] && extra+=("$ROOT/bench/kanswer.c")
 	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BIN/$t" "$ROOT/bench/$t.c" "${extra[@]}" ||
 		die "cannot build bench/$t.c"
 done

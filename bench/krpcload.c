@@ -139,27 +139,6 @@ node_id(uint32_t src, uint64_t secret, uint8_t id[20])
 	id[0] |= 0x01;
 }
 
-static int
-parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - s) >= sizeof host)
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port <= 0 || port > 65535)
-		return -1;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
 static long
 num_arg(const char *s, long lo, long hi, const char *what)
 {
@@ -241,6 +220,7 @@ build_query(struct slot *sl, enum kind k, const uint8_t id[20], const uint8_t rn
 	return w.err ? 0 : w.len;
 }
 
+#include "benchutil.h"
 #include "kanswer.h"
 
 /* --- the loop ------------------------------------------------------------------ */
@@ -352,7 +332,7 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc - 1 || parse_addr(argv[optind], &server) != 0)
+	if (optind != argc - 1 || parse_addr(argv[optind], &server, 1) != 0) /* a server needs a port */
 		usage();
 	slash = strchr(basebuf, '/');
 	if (slash == NULL)

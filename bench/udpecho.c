@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 #define BATCH 64
 #define MAXDGRAM 2048
 
@@ -30,27 +32,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static int
-parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - s) >= sizeof host)
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 0 || port > 65535)
-		return -1;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
 int
@@ -64,7 +45,7 @@ main(int argc, char **argv)
 	unsigned long long echoed = 0, dropped = 0;
 	int fd, one = 1, size = 4 << 20;
 
-	if (argc != 2 || parse_addr(argv[1], &addr) != 0) {
+	if (argc != 2 || parse_addr(argv[1], &addr, 0) != 0) { /* port 0: any free one */
 		fprintf(stderr, "usage: udpecho IPV4:PORT\n");
 		return 2;
 	}

@@ -15,42 +15,9 @@
 #include "ihcsv.h"
 #include "nodescsv.h"
 #include "t.h"
+#include "tdht.h"
 
 static const struct siphash_key KEY = { 0x1111111122222222ULL, 0x3333333344444444ULL };
-
-static void
-seed_rng(struct rng *r, uint8_t s)
-{
-	uint8_t seed[32];
-	memset(seed, s, sizeof(seed));
-	rng_init_seed(r, seed);
-}
-
-static void
-mkh(uint32_t i, uint8_t h[IH_LEN])
-{
-	for (int k = 0; k < IH_LEN; k++)
-		h[k] = (uint8_t)(0xa5 ^ (k * 29));
-	h[0] = (uint8_t)(i >> 24);
-	h[1] = (uint8_t)(i >> 16);
-	h[2] = (uint8_t)(i >> 8);
-	h[3] = (uint8_t)i;
-}
-
-static struct addr
-ap(const char *s)
-{
-	struct addr a;
-	memset(&a, 0, sizeof(a));
-	addr_parse_hostport(&a, s, 0);
-	return a;
-}
-
-static bool
-addr_eq(const struct addr *a, const struct addr *b)
-{
-	return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, addr_len(a)) == 0;
-}
 
 #define SPEC_H "5b5f3c0fd0d7b3b6ea5bbea8e0c8b3b16a1b2f3c"
 #define SPEC_ROW SPEC_H ",2026-11-22 14:00:00,2026-11-22 14:30:10,14,2,1,198.51.100.7:51413\n"
@@ -120,7 +87,7 @@ static int
 load(int dfd, const char *text, size_t len, struct ih_table *t, struct rep *r, uint32_t *rows)
 {
 	static struct rng rng;
-	seed_rng(&rng, 9);
+	td_seed_rng(&rng, 9);
 	memset(r, 0, sizeof(*r));
 	ih_init(t, 100000, &KEY);
 	put(dfd, "in.csv", text, len);
@@ -144,7 +111,7 @@ csv_row(void)
 	char row[IHCSV_ROW_MAX];
 	size_t n;
 
-	seed_rng(&rng, 5);
+	td_seed_rng(&rng, 5);
 	ih_init(&t, 10, &KEY);
 	t_hex(SPEC_H, h, IH_LEN);
 	struct ih_entry *e = ih_get(&t, h, 0, &rng);
@@ -153,11 +120,11 @@ csv_row(void)
 	e->get_peers = 14;
 	e->announces = 2;
 	e->samples = 1;
-	struct addr a = ap("198.51.100.7:51413");
+	struct addr a = td_ap("198.51.100.7:51413");
 	ih_set_who(&t, e, &a);
 	n = ihcsv_row(row, &t, e);
 	CHECK("row: the SPEC example byte for byte", n == strlen(SPEC_ROW) && memcmp(row, SPEC_ROW, n) == 0);
-	a = ap("[2001:db8::1]:6881");
+	a = td_ap("[2001:db8::1]:6881");
 	ih_set_who(&t, e, &a);
 	n = ihcsv_row(row, &t, e);
 	static const char row6[] = SPEC_H ",2026-11-22 14:00:00,2026-11-22 14:30:10,14,2,1,[2001:db8::1]:6881\n";
@@ -195,7 +162,7 @@ csv_files(int dfd)
 	size_t len;
 
 	/* Save three entries, check the file, load them back. */
-	seed_rng(&rng, 6);
+	td_seed_rng(&rng, 6);
 	ih_init(&s, 10, &KEY);
 	const char *hx[3] = { SPEC_H, "00112233445566778899aabbccddeeff00112233", "ffffffffffffffffffffffffffffffffffffffff" };
 	const char *who_s[3] = { "198.51.100.7:51413", "[2001:db8::5]:1", NULL };
@@ -207,7 +174,7 @@ csv_files(int dfd)
 		e->announces = (uint32_t)(10 * i + 1);
 		e->samples = 7;
 		if (who_s[i]) {
-			struct addr a = ap(who_s[i]);
+			struct addr a = td_ap(who_s[i]);
 			ih_set_who(&s, e, &a);
 		}
 	}
@@ -228,7 +195,7 @@ csv_files(int dfd)
 		bool ha = ih_who(&s, a, &wa);
 		ok &= b && a->first == b->first && a->last == b->last && a->get_peers == b->get_peers &&
 		      a->announces == b->announces && a->samples == b->samples && ha == ih_who(&t, b, &wb) &&
-		      (!ha || addr_eq(&wa, &wb));
+		      (!ha || td_addr_eq(&wa, &wb));
 	}
 	CHECK("round trip: every field", ok);
 	ih_free(&t);
@@ -256,11 +223,11 @@ csv_files(int dfd)
 	           "3,x, [2001:db8::9]:80 ," SPEC_H ",2,2026-11-22 14:30:10,y,1,2026-11-22 14:00:00\r\n"
 	           "0,x,,5B5F3C0FD0D7B3B6EA5BBEA8E0C8B3B16A1B2F3D,0,,y,4,\r\n") == 0 && rows == 2 && r.n == 0);
 	struct ih_entry *e = find_hex(&t, SPEC_H);
-	struct addr w, want6 = ap("[2001:db8::9]:80");
+	struct addr w, want6 = td_ap("[2001:db8::9]:80");
 	CHECK("... every field in place", e && e->samples == 3 && e->announces == 2 && e->get_peers == 1 &&
 	                                      e->first == ut(2026, 11, 22, 14, 0, 0) &&
 	                                      e->last == ut(2026, 11, 22, 14, 30, 10) && ih_who(&t, e, &w) &&
-	                                      addr_eq(&w, &want6));
+	                                      td_addr_eq(&w, &want6));
 	e = find_hex(&t, "5b5f3c0fd0d7b3b6ea5bbea8e0c8b3b16a1b2f3d");
 	CHECK("... upper-case hex, empty fields are 0", e && e->get_peers == 4 && !e->samples && !e->announces &&
 	                                                    !ih_who(&t, e, &w));
@@ -349,7 +316,7 @@ csv_big(int dfd)
 
 	len += (size_t)snprintf(buf, cap, "%s", IHCSV_HEADER);
 	for (uint32_t i = 0; i < 20000; i++) {
-		mkh(i, h);
+		td_mkh(i, h);
 		for (int k = 0; k < IH_LEN; k++)
 			len += (size_t)snprintf(buf + len, cap - len, "%02x", h[k]);
 		/* Row i is line i + 2; line 15001 has a bad count. */
@@ -364,7 +331,7 @@ csv_big(int dfd)
 	      rows == 19999 && t.n == 19999 && r.n == 1 && r.line[0] == 15001);
 	bool ok = true;
 	for (uint32_t i = 0; i < 20000; i++) {
-		mkh(i, h);
+		td_mkh(i, h);
 		const struct ih_entry *e = ih_find(&t, h);
 		struct addr w;
 		ok &= i + 2 == 15001 ? e == NULL
@@ -388,7 +355,7 @@ csv_times(void)
 	char row[IHCSV_ROW_MAX], want[20];
 	int bad = 0;
 
-	seed_rng(&r, 9);
+	td_seed_rng(&r, 9);
 	ih_init(&t, 4, &KEY);
 	uint8_t h[IH_LEN] = { 1 };
 	struct ih_entry *e = ih_get(&t, h, 1, &r);

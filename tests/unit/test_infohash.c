@@ -9,48 +9,14 @@
 
 #include "infohash.h"
 #include "t.h"
+#include "tdht.h"
 
 static const struct siphash_key KEY = { 0x1111111122222222ULL, 0x3333333344444444ULL };
-
-static void
-seed_rng(struct rng *r, uint8_t s)
-{
-	uint8_t seed[32];
-	memset(seed, s, sizeof(seed));
-	rng_init_seed(r, seed);
-}
-
-/* Hash number i: its first four bytes are i (so a table entry tells its number). */
-static void
-mkh(uint32_t i, uint8_t h[IH_LEN])
-{
-	for (int k = 0; k < IH_LEN; k++)
-		h[k] = (uint8_t)(0xa5 ^ (k * 29));
-	h[0] = (uint8_t)(i >> 24);
-	h[1] = (uint8_t)(i >> 16);
-	h[2] = (uint8_t)(i >> 8);
-	h[3] = (uint8_t)i;
-}
 
 static uint32_t
 num_of(const uint8_t h[IH_LEN])
 {
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-}
-
-static struct addr
-ap(const char *s)
-{
-	struct addr a;
-	memset(&a, 0, sizeof(a));
-	addr_parse_hostport(&a, s, 0);
-	return a;
-}
-
-static bool
-addr_eq(const struct addr *a, const struct addr *b)
-{
-	return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, addr_len(a)) == 0;
 }
 
 /* --- the table ----------------------------------------------------------------- */
@@ -63,9 +29,9 @@ basic(void)
 	uint8_t h1[IH_LEN], h2[IH_LEN];
 	struct addr w;
 
-	seed_rng(&rng, 1);
+	td_seed_rng(&rng, 1);
 	ih_init(&t, 100, &KEY);
-	mkh(1, h1);
+	td_mkh(1, h1);
 	memcpy(h2, h1, IH_LEN);
 	h2[IH_LEN - 1] ^= 1;
 	CHECK("find in an empty table", ih_find(&t, h1) == NULL);
@@ -100,39 +66,39 @@ who(void)
 	uint8_t h[4][IH_LEN];
 	struct ih_entry *e[4];
 	struct addr w;
-	struct addr a4 = ap("198.51.100.7:51413"), b4 = ap("203.0.113.9:1");
-	struct addr a6 = ap("[2001:db8::2]:6881"), b6 = ap("[2001:db8::3]:65535"), c6 = ap("[2001:db8::4]:7");
+	struct addr a4 = td_ap("198.51.100.7:51413"), b4 = td_ap("203.0.113.9:1");
+	struct addr a6 = td_ap("[2001:db8::2]:6881"), b6 = td_ap("[2001:db8::3]:65535"), c6 = td_ap("[2001:db8::4]:7");
 
-	seed_rng(&rng, 2);
+	td_seed_rng(&rng, 2);
 	ih_init(&t, 100, &KEY);
 	for (uint32_t i = 0; i < 4; i++) {
-		mkh(i, h[i]);
+		td_mkh(i, h[i]);
 		ih_get(&t, h[i], 10, &rng);
 	}
 	/* Entries do not move while no one is evicted: pointers stay good. */
 	for (int i = 0; i < 4; i++)
 		e[i] = ih_find(&t, h[i]);
 	CHECK("set v4", ih_set_who(&t, e[0], &a4) && e[0]->who_family == 4);
-	CHECK("read v4", ih_who(&t, e[0], &w) && addr_eq(&w, &a4) && w.family == AF_INET);
+	CHECK("read v4", ih_who(&t, e[0], &w) && td_addr_eq(&w, &a4) && w.family == AF_INET);
 	CHECK("set v6", ih_set_who(&t, e[1], &a6) && e[1]->who_family == 6 && t.nv6 == 1);
-	CHECK("read v6", ih_who(&t, e[1], &w) && addr_eq(&w, &a6) && w.family == AF_INET6);
+	CHECK("read v6", ih_who(&t, e[1], &w) && td_addr_eq(&w, &a6) && w.family == AF_INET6);
 	CHECK("v6 -> v6 keeps its slot", ih_set_who(&t, e[1], &b6) && t.nv6 == 1 && ih_who(&t, e[1], &w) &&
-	                                     addr_eq(&w, &b6));
-	CHECK("v4 -> v4", ih_set_who(&t, e[0], &b4) && ih_who(&t, e[0], &w) && addr_eq(&w, &b4));
+	                                     td_addr_eq(&w, &b6));
+	CHECK("v4 -> v4", ih_set_who(&t, e[0], &b4) && ih_who(&t, e[0], &w) && td_addr_eq(&w, &b4));
 	/* v6 -> v4 frees the slot; the next v6 announcer reuses it. */
 	uint32_t slot = e[1]->who;
 	CHECK("v6 -> v4", ih_set_who(&t, e[1], &a4) && e[1]->who_family == 4 && ih_who(&t, e[1], &w) &&
-	                      addr_eq(&w, &a4));
+	                      td_addr_eq(&w, &a4));
 	CHECK("freed slot on the free list", t.free_v6 == slot);
 	CHECK("another entry reuses the slot", ih_set_who(&t, e[2], &c6) && t.nv6 == 1 && e[2]->who == slot &&
 	                                           t.free_v6 == IH_NO_V6);
-	CHECK("reused slot reads back", ih_who(&t, e[2], &w) && addr_eq(&w, &c6));
-	CHECK("the v4 entry unaffected", ih_who(&t, e[1], &w) && addr_eq(&w, &a4));
+	CHECK("reused slot reads back", ih_who(&t, e[2], &w) && td_addr_eq(&w, &c6));
+	CHECK("the v4 entry unaffected", ih_who(&t, e[1], &w) && td_addr_eq(&w, &a4));
 	CHECK("a second v6 announcer gets a new slot",
 	      ih_set_who(&t, e[3], &a6) && t.nv6 == 2 && e[3]->who != e[2]->who);
-	CHECK("both v6 announcers intact", ih_who(&t, e[2], &w) && addr_eq(&w, &c6) && ih_who(&t, e[3], &w) &&
-	                                       addr_eq(&w, &a6));
-	CHECK("v4 -> v6 -> v6 port change", ih_set_who(&t, e[0], &b6) && ih_who(&t, e[0], &w) && addr_eq(&w, &b6) &&
+	CHECK("both v6 announcers intact", ih_who(&t, e[2], &w) && td_addr_eq(&w, &c6) && ih_who(&t, e[3], &w) &&
+	                                       td_addr_eq(&w, &a6));
+	CHECK("v4 -> v6 -> v6 port change", ih_set_who(&t, e[0], &b6) && ih_who(&t, e[0], &w) && td_addr_eq(&w, &b6) &&
 	                                        t.nv6 == 3);
 	ih_free(&t);
 
@@ -145,7 +111,7 @@ who(void)
 	                                             ih_find(&t, h[1]) == x);
 	CHECK("new entry has no announcer", x->who_family == 0);
 	CHECK("evicted entry's v6 slot is reused", ih_set_who(&t, x, &b6) && t.nv6 == 1 && ih_who(&t, x, &w) &&
-	                                               addr_eq(&w, &b6));
+	                                               td_addr_eq(&w, &b6));
 	ih_free(&t);
 }
 
@@ -155,7 +121,7 @@ missing(const struct ih_table *t, int n)
 {
 	uint8_t h[IH_LEN];
 	for (int i = 0; i < n; i++) {
-		mkh((uint32_t)i, h);
+		td_mkh((uint32_t)i, h);
 		if (!ih_find(t, h))
 			return i;
 	}
@@ -175,15 +141,15 @@ eviction(void)
 	 * 8 entries, 7 seen 100 times, #5 never: the new one evicts #5 whenever
 	 * it is among the 8 sampled (1 - (7/8)^8 = 66%), a given hot one about 5%.
 	 */
-	seed_rng(&rng, 3);
+	td_seed_rng(&rng, 3);
 	for (int trial = 0; trial < 1000; trial++) {
 		ih_init(&t, 8, &KEY);
 		for (uint32_t i = 0; i < 8; i++) {
-			mkh(i, h);
+			td_mkh(i, h);
 			struct ih_entry *e = ih_get(&t, h, 100, &rng);
 			e->get_peers = i == 5 ? 0 : 100;
 		}
-		mkh(99, h);
+		td_mkh(99, h);
 		ok &= ih_get(&t, h, 200, &rng) != NULL && t.n == 8 && t.evicted == 1;
 		int m = missing(&t, 8);
 		if (m >= 0)
@@ -202,12 +168,12 @@ eviction(void)
 	for (int trial = 0; trial < 1000; trial++) {
 		ih_init(&t, 8, &KEY);
 		for (uint32_t i = 0; i < 8; i++) {
-			mkh(i, h);
+			td_mkh(i, h);
 			struct ih_entry *e = ih_get(&t, h, 100, &rng);
 			e->announces = 1;
 			e->last = i == 2 ? 50 : 1000;
 		}
-		mkh(99, h);
+		td_mkh(99, h);
 		ih_get(&t, h, 2000, &rng);
 		int m = missing(&t, 8);
 		if (m >= 0)
@@ -219,16 +185,16 @@ eviction(void)
 	/* 500 seen + 500 never seen, then 500 new: the seen ones survive. */
 	ih_init(&t, 1000, &KEY);
 	for (uint32_t i = 0; i < 1000; i++) {
-		mkh(i, h);
+		td_mkh(i, h);
 		ih_get(&t, h, 100, &rng)->samples = i < 500 ? 10 : 0;
 	}
 	for (uint32_t i = 0; i < 500; i++) {
-		mkh(100000 + i, h);
+		td_mkh(100000 + i, h);
 		ok &= ih_get(&t, h, 200 + i, &rng) != NULL;
 	}
 	int alive = 0;
 	for (uint32_t i = 0; i < 500; i++) {
-		mkh(i, h);
+		td_mkh(i, h);
 		alive += ih_find(&t, h) != NULL;
 	}
 	CHECK("500 evictions, n stays 1000", ok && t.n == 1000 && t.evicted == 500);
@@ -253,11 +219,11 @@ model(void)
 	memset(in, 0, sizeof(in));
 	memset(gp, 0, sizeof(gp));
 	memset(mw, 0, sizeof(mw));
-	seed_rng(&rng, 4);
+	td_seed_rng(&rng, 4);
 	ih_init(&t, MAXN, &KEY);
 	for (int op = 0; op < 20000; op++) {
 		uint32_t r = rng_below(&rng, 20), k = rng_below(&rng, U);
-		mkh(k, h);
+		td_mkh(k, h);
 		if (r < 14) {
 			uint64_t before = t.evicted;
 			struct ih_entry *e = ih_get(&t, h, (uint32_t)op, &rng);
@@ -276,7 +242,7 @@ model(void)
 						if (!in[j] || j == k)
 							continue;
 						uint8_t hj[IH_LEN];
-						mkh(j, hj);
+						td_mkh(j, hj);
 						if (!ih_find(&t, hj)) {
 							in[j] = false;
 							gone++;
@@ -312,7 +278,7 @@ model(void)
 			bool ok = t.n == count && t.n <= MAXN;
 			for (uint32_t j = 0; j < U && ok; j++) {
 				uint8_t hj[IH_LEN];
-				mkh(j, hj);
+				td_mkh(j, hj);
 				struct ih_entry *e = ih_find(&t, hj);
 				struct addr w;
 				if (!in[j]) {
@@ -320,7 +286,7 @@ model(void)
 					continue;
 				}
 				ok = e && e->get_peers == gp[j] &&
-				     (mw[j].family ? ih_who(&t, e, &w) && addr_eq(&w, &mw[j]) : !ih_who(&t, e, &w));
+				     (mw[j].family ? ih_who(&t, e, &w) && td_addr_eq(&w, &mw[j]) : !ih_who(&t, e, &w));
 			}
 			for (uint32_t i = 0; i < t.n && ok; i++) {
 				ok = num_of(t.v[i].h) < U && in[num_of(t.v[i].h)] && ih_find(&t, t.v[i].h) == &t.v[i];
@@ -342,11 +308,11 @@ model(void)
 	ih_init(&t, 1000000, &KEY);
 	bool ok = true;
 	for (uint32_t i = 0; i < 5000; i++) {
-		mkh(i * 7919u, h);
+		td_mkh(i * 7919u, h);
 		ok &= ih_get(&t, h, i, &rng) != NULL;
 	}
 	for (uint32_t i = 0; i < 5000; i++) {
-		mkh(i * 7919u, h);
+		td_mkh(i * 7919u, h);
 		ok &= ih_find(&t, h) != NULL && ih_find(&t, h)->first == i;
 	}
 	CHECK("5000 entries: all findable after growth", ok && t.n == 5000 && t.evicted == 0);
