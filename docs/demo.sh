@@ -7,6 +7,10 @@
 #    127.1.13.0/24, both dialects, a dead node and a black hole) from one
 #    seed, publishes the good nodes and writes nodes.csv. Data directory
 #    build/demo-crawl.
+# 3. seedd runs the DHT sniffer on 127.1.14.1:6881 next to a fake DHT node
+#    (tests/dht/krpc_client.py), which it finds through --dht-bootstrap;
+#    two clients announce and look up infohashes, and infohashes.csv and the
+#    dht rows of nodes.csv show what it heard. Data directory build/demo-dht.
 set -eu
 cd "$(dirname "$0")/.."
 dir=build/demo
@@ -46,3 +50,31 @@ dig @127.0.0.1 -p 5353 seed.test A +short
 kill $pid; wait $pid 2>/dev/null || true
 echo "\$ cut -d, -f1-4,8-12 $dir/nodes.csv"
 cut -d, -f1-4,8-12 "$dir/nodes.csv"
+
+echo
+echo '== the DHT sniffer (a fake node and two clients on loopback) =='
+dir=build/demo-dht
+rm -rf "$dir"; mkdir -p "$dir"
+kc=tests/dht/krpc_client.py
+/usr/bin/python3 $kc --fake-node 127.1.14.2:6881 --seconds 20 >"$dir/fake.log" &
+fake=$!
+sleep 0.5
+trap 'kill $pid $sim $fake 2>/dev/null || true; wait $pid $sim $fake 2>/dev/null || true' EXIT
+echo "\$ seedd --zone seed.test --listen 127.0.0.1:5353 --concurrency 0 --allow-private --dht 127.1.14.1:6881 --dht-bootstrap 127.1.14.2:6881 --log-level debug"
+./seedd --zone seed.test --listen 127.0.0.1:5353 --data-dir "$dir" --concurrency 0 --allow-private \
+	--dht 127.1.14.1:6881 --dht-bootstrap 127.1.14.2:6881 --log-level debug 2>"$dir/log" &
+pid=$!
+sleep 1
+echo "\$ krpc_client.py --from 127.1.14.10 announce 5b5f3c0fd0d7b3b6ea5bbea8e0c8b3b16a1b2f3c --port 51413"
+/usr/bin/python3 $kc --to 127.1.14.1:6881 --from 127.1.14.10 announce 5b5f3c0fd0d7b3b6ea5bbea8e0c8b3b16a1b2f3c --port 51413
+echo "\$ krpc_client.py --from 127.1.14.11 get_peers 5b5f3c0fd0d7b3b6ea5bbea8e0c8b3b16a1b2f3c"
+/usr/bin/python3 $kc --to 127.1.14.1:6881 --from 127.1.14.11 get_peers 5b5f3c0fd0d7b3b6ea5bbea8e0c8b3b16a1b2f3c
+echo "\$ krpc_client.py --from 127.1.14.12 get_peers 0123456789abcdef0123456789abcdef01234567"
+/usr/bin/python3 $kc --to 127.1.14.1:6881 --from 127.1.14.12 get_peers 0123456789abcdef0123456789abcdef01234567
+sleep 1
+kill $pid; wait $pid 2>/dev/null || true
+grep ' dht ' "$dir/log"
+echo "\$ cat $dir/infohashes.csv"
+cat "$dir/infohashes.csv"
+echo "\$ grep ',dht,' $dir/nodes.csv | cut -d, -f1-9,30"
+grep ',dht,' "$dir/nodes.csv" | cut -d, -f1-9,30
