@@ -41,6 +41,9 @@ static const char usage[] =
     "                              router.bittorrent.com:6881, dht.transmissionbt.com:6881,\n"
     "                              router.utorrent.com:6881)\n"
     "      --dht-rate N            most DHT queries we send per second (default 2000)\n"
+    "      --user UID[:GID]        numeric ids to switch to once every socket is bound\n"
+    "                              (GID defaults to UID)\n"
+    "      --metrics ADDR:PORT     HTTP /metrics (Prometheus text) and /healthz\n"
     "  -d, --data-dir DIR          where zone.csv, nodes.csv and infohashes.csv live\n"
     "                              (default .)\n"
     "      --snapshot-interval SECS  how often changed state is written (default 60)\n"
@@ -52,7 +55,7 @@ enum {
 	OPT_NS = 256, OPT_MBOX, OPT_TTL, OPT_ANSWERS, OPT_WILDCARD, OPT_ALLOW_PRIVATE,
 	OPT_SNAPSHOT_INTERVAL, OPT_LOG_LEVEL, OPT_PORT, OPT_INTERVAL, OPT_TIMEOUT,
 	OPT_CONCURRENCY, OPT_MAX_NODES, OPT_CA_FILE, OPT_RESOLVER, OPT_DHT, OPT_DHT_BOOTSTRAP,
-	OPT_DHT_RATE,
+	OPT_DHT_RATE, OPT_USER, OPT_METRICS,
 };
 
 static const struct option options[] = {
@@ -75,6 +78,8 @@ static const struct option options[] = {
 	{ "dht", required_argument, NULL, OPT_DHT },
 	{ "dht-bootstrap", required_argument, NULL, OPT_DHT_BOOTSTRAP },
 	{ "dht-rate", required_argument, NULL, OPT_DHT_RATE },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "data-dir", required_argument, NULL, 'd' },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -287,6 +292,26 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 		case OPT_DHT_RATE:
 			if (parse_uint(optarg, 1, 1000000, &c->dht_rate) < 0)
 				return bad(err, opt, optarg, "not a whole number of queries per second from 1 to 1000000");
+			break;
+		case OPT_USER: {
+			char *colon = strchr(optarg, ':');
+			if (colon)
+				*colon = '\0';
+			int bad_ids = parse_uint(optarg, 0, 2147483646, &c->uid) < 0 ||
+			              (colon && parse_uint(colon + 1, 0, 2147483646, &c->gid) < 0);
+			if (colon)
+				*colon = ':';
+			if (bad_ids)
+				return bad(err, opt, optarg, "not UID[:GID] with numeric ids from 0 to 2147483646 (names need /etc/passwd, which an appliance has not)");
+			if (!colon)
+				c->gid = c->uid;
+			c->have_user = true;
+			break;
+		}
+		case OPT_METRICS:
+			if (addr_parse_hostport(&c->metrics, optarg, 0) < 0 || c->metrics.port == 0)
+				return bad(err, opt, optarg, "not ADDR:PORT with an IP address (IPv6 as [ADDR]:PORT) and a port from 1 to 65535");
+			c->have_metrics = true;
 			break;
 		case 'd':
 			if (*optarg == '\0')

@@ -58,6 +58,11 @@ struct config {
 	const char *dht_boot[CONFIG_DHT_BOOT_MAX];
 	int ndht_boot;
 	uint32_t dht_rate;
+	/* appliance (SPEC 7) */
+	bool have_user;
+	uint32_t uid, gid;
+	bool have_metrics;
+	struct addr metrics;
 };
 
 enum config_result config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err);

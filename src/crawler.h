@@ -90,6 +90,7 @@ struct crawler {
 	void *extra_ctx;
 	const char *extra_network;
 	struct crawler_stats st, st_minute;
+	int64_t last_save; /* unix s of the last nodes.csv written */
 };
 
 /* Load nodes.csv, merge zone node rows, open the resolver and trust anchors. -1 on OOM. */

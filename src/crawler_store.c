@@ -149,6 +149,7 @@ crawler_save(struct crawler *c, bool force)
 		return -1;
 	}
 	c->st.saves++;
+	c->last_save = (int64_t)time(NULL);
 	c->dirty = false;
 	snapshot_stat(c->dirfd, NODESCSV_FILE, &c->seen);
 	return 0;

@@ -177,6 +177,7 @@ struct dht {
 	/* snapshots */
 	bool ih_dirty, nodes_dirty;
 	pid_t ih_writer;                  /* the child writing infohashes.csv, or 0 */
+	int64_t ih_last_save, nodes_last_save; /* unix s of the last successful writes */
 	char *other;                      /* nodes.csv rows of other networks (when the crawler is off) */
 	size_t other_len;
 	bool own_nodes_file;

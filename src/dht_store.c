@@ -227,6 +227,7 @@ save_infohashes(struct dht *d, bool now)
 		return -1;
 	}
 	d->ih_dirty = false;
+	d->ih_last_save = (int64_t)time(NULL);
 	return 0;
 }
 
@@ -237,6 +238,7 @@ dht_reaped(struct dht *d, pid_t pid, int status)
 		return;
 	d->ih_writer = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		d->ih_last_save = (int64_t)time(NULL);
 		log_debug("dht", "msg=saved file=%s infohashes=%u", IHCSV_FILE, d->ih.n);
 		return;
 	}
@@ -272,6 +274,7 @@ dht_save(struct dht *d, bool force)
 			rc = -1;
 		} else {
 			d->nodes_dirty = false;
+			d->nodes_last_save = (int64_t)time(NULL);
 		}
 		free(buf);
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,8 @@
 #include "config.h"
 #include "crawler.h"
 #include "dht.h"
+#include "http.h"
+#include "metrics.h"
 #include "dns_server.h"
 #include "log.h"
 #include "loop.h"
@@ -35,6 +38,8 @@ struct seedd {
 	struct dns_server dns;
 	struct crawler crawler;
 	struct dht dht;
+	struct http_server http;
+	struct metrics_src metrics;
 	int snapshot_timer, poll_timer;
 };
 
@@ -114,6 +119,54 @@ open_data_dir(const char *dir)
 		return -1;
 	}
 	return fd;
+}
+
+/* GET /metrics and /healthz. */
+static int
+on_http(void *arg, const char *path, char **body, size_t *len, const char **ctype)
+{
+	struct seedd *s = arg;
+
+	if (strcmp(path, "/metrics") == 0) {
+		*body = metrics_text(&s->metrics, len);
+		*ctype = "text/plain; version=0.0.4; charset=utf-8";
+		return *body ? 200 : 500;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		char why[160];
+		int st = metrics_health(&s->metrics, (int64_t)time(NULL), why, sizeof(why));
+		*body = strdup(why);
+		*len = *body ? strlen(why) : 0;
+		return *body ? st : 500;
+	}
+	*body = strdup("not found: try /metrics or /healthz\n");
+	*len = *body ? strlen(*body) : 0;
+	return *body ? 404 : 500;
+}
+
+/* SPEC 7: setgroups, setgid, setuid, after every socket is bound; -1 with a line on stderr. */
+static int
+drop_privileges(const struct config *c, int dirfd)
+{
+	gid_t g = (gid_t)c->gid;
+
+	if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)c->uid) < 0) {
+		fprintf(stderr, "seedd: --user %u:%u: cannot switch: %s; run as root to use --user, or leave it out\n",
+		        c->uid, c->gid, strerror(errno));
+		return -1;
+	}
+	/* No way back: a process that could regain root has not dropped it. */
+	if (c->uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+		fprintf(stderr, "seedd: --user %u:%u: root could be regained; refusing to run\n", c->uid, c->gid);
+		return -1;
+	}
+	if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		fprintf(stderr, "seedd: --user %u:%u: cannot write in the data directory as that user: %s; "
+		                "chown it to %u:%u\n", c->uid, c->gid, strerror(errno), c->uid, c->gid);
+		return -1;
+	}
+	log_info("main", "msg=\"privileges dropped\" uid=%u gid=%u", c->uid, c->gid);
+	return 0;
 }
 
 static int
@@ -220,6 +273,20 @@ main(int argc, char **argv)
 	}
 	if (bind_all(&s) < 0)
 		return 1;
+	s.metrics = (struct metrics_src){
+		.dns = &s.dns, .zone = &s.zone, .store = &s.store, .crawler = &s.crawler, .dht = &s.dht,
+		.http = &s.http.st, .start_time = (int64_t)time(NULL),
+	};
+	s.http.fd = -1;
+	if (s.cfg.have_metrics) {
+		char err[256], as[ADDR_STRLEN];
+		if (http_listen(&s.http, &s.loop, &s.cfg.metrics, on_http, &s, err, sizeof(err)) < 0) {
+			fprintf(stderr, "seedd: %s\n", err);
+			return 1;
+		}
+		addr_str(&s.cfg.metrics, as, sizeof(as));
+		log_info("metrics", "msg=listening addr=%s paths=/metrics,/healthz", as);
+	}
 	if (dns_server_start(&s.dns) < 0) {
 		fprintf(stderr, "seedd: cannot start the DNS server: %s\n", strerror(errno));
 		return 1;
@@ -229,8 +296,12 @@ main(int argc, char **argv)
 	loop_timer_arm(&s.loop, s.snapshot_timer, (int64_t)s.cfg.snapshot_interval * 1000);
 	loop_timer_arm(&s.loop, s.poll_timer, POLL_MS);
 
-	if (geteuid() == 0)
-		log_warn("main", "msg=\"running as root; dropping privileges (--user) is not built yet\"");
+	if (s.cfg.have_user) {
+		if (drop_privileges(&s.cfg, dirfd) < 0)
+			return 1;
+	} else if (geteuid() == 0) {
+		log_warn("main", "msg=\"running as root; give --user UID:GID to drop privileges once the sockets are bound\"");
+	}
 	/* A zone that differs from zone.csv (none yet, .old, skipped rows) is written now. */
 	zonestore_save(&s.store, &s.zone, false);
 	crawler_start(&s.crawler);
@@ -248,6 +319,7 @@ main(int argc, char **argv)
 		rc = 1;
 	crawler_close(&s.crawler);
 	dht_close(&s.dht);
+	http_close(&s.http);
 	log_info("main", "msg=stopped serial=%u", s.zone.soa.serial);
 	dns_server_close(&s.dns);
 	loop_close(&s.loop);

@@ -62,6 +62,8 @@ main(void)
 	test_bencode();
 	t_name = "krpc";
 	test_krpc();
+	t_name = "http";
+	test_http();
 	t_name = "siphash";
 	test_siphash();
 	t_name = "iprate";

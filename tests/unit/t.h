@@ -39,6 +39,7 @@ void test_config(void);
 void test_rng(void);
 void test_bencode(void);
 void test_krpc(void);
+void test_http(void);
 void test_siphash(void);
 void test_iprate(void);
 void test_infohash(void);
