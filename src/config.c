@@ -294,17 +294,22 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 				return bad(err, opt, optarg, "not a whole number of queries per second from 1 to 1000000");
 			break;
 		case OPT_USER: {
-			char *colon = strchr(optarg, ':');
-			if (colon)
-				*colon = '\0';
-			int bad_ids = parse_uint(optarg, 0, 2147483646, &c->uid) < 0 ||
-			              (colon && parse_uint(colon + 1, 0, 2147483646, &c->gid) < 0);
-			if (colon)
-				*colon = ':';
+			/* Numeric ids only: names would need /etc/passwd, which an appliance has not. */
+			char ids[32];
+			char *colon;
+			int bad_ids = strlen(optarg) >= sizeof(ids);
+			if (!bad_ids) {
+				strcpy(ids, optarg);
+				colon = strchr(ids, ':');
+				if (colon)
+					*colon = '\0';
+				bad_ids = parse_uint(ids, 0, 2147483646, &c->uid) < 0 ||
+				          (colon && parse_uint(colon + 1, 0, 2147483646, &c->gid) < 0);
+				if (!bad_ids && !colon)
+					c->gid = c->uid;
+			}
 			if (bad_ids)
 				return bad(err, opt, optarg, "not UID[:GID] with numeric ids from 0 to 2147483646 (names need /etc/passwd, which an appliance has not)");
-			if (!colon)
-				c->gid = c->uid;
 			c->have_user = true;
 			break;
 		}

@@ -102,6 +102,21 @@ test_config(void)
 	}
 	const char *rate0[] = { "seedd", "-z", "a.b", "--dht-rate", "0" };
 	CHECK("dht rate 0", run(5, rate0, &c) == CONFIG_BAD && strstr(errbuf, "--dht-rate: '0'") != NULL);
+	/* appliance flags (SPEC 2, 7) */
+	const char *usr[] = { "seedd", "-z", "a.b", "--user", "65534:100", "--metrics", "127.0.0.1:9100" };
+	CHECK("user and metrics", run(7, usr, &c) == CONFIG_OK && c.have_user && c.uid == 65534 && c.gid == 100 &&
+	      c.have_metrics && c.metrics.port == 9100);
+	const char *usr1[] = { "seedd", "-z", "a.b", "--user", "1000" };
+	CHECK("user: gid defaults to uid", run(5, usr1, &c) == CONFIG_OK && c.uid == 1000 && c.gid == 1000);
+	static const char *const badusr[] = { "nobody", "1:", ":1", "1:2:3", "-1", "4294967295", "" };
+	for (size_t k = 0; k < sizeof(badusr) / sizeof(badusr[0]); k++) {
+		const char *bu[] = { "seedd", "-z", "a.b", "--user", badusr[k] };
+		char name[64];
+		snprintf(name, sizeof(name), "bad user '%s'", badusr[k]);
+		CHECK(name, run(5, bu, &c) == CONFIG_BAD && strstr(errbuf, "--user") != NULL);
+	}
+	const char *badm[] = { "seedd", "-z", "a.b", "--metrics", "127.0.0.1" };
+	CHECK("metrics needs a port", run(5, badm, &c) == CONFIG_BAD && strstr(errbuf, "--metrics") != NULL);
 	const char *help[] = { "seedd", "--help" };
 	CHECK("help", run(2, help, &c) == CONFIG_EXIT);
 	const char *ver[] = { "seedd", "-V" };
