@@ -6,6 +6,8 @@
 #   make bench    dnsperf: seedd against NSD and Knot; then a crawl of a
 #                 simulated 5,000-node network (not part of make test)
 #   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
+#   make rootfs   build/rootfs: the container image's tree (rootfs/README.md)
+#   make image    build/seedd-oci.tar: that tree as an OCI image archive, no engine
 #   make SAN=1    the binary itself under ASan+UBSan with the host compiler
 
 TP      := third_party/root
@@ -33,6 +35,11 @@ MUSL_OBJ := $(patsubst src/%.c,build/musl/%.o,$(SRC)) build/musl/fortify_compat.
 SAN_OBJ  := $(patsubst src/%.c,build/san/%.o,$(LIBSRC))
 
 FUZZ_SECONDS ?= 60
+
+# make rootfs / make image: the CA bundle copied into the image, and the
+# time stamped on every file of it (the last commit's, for reproducible builds).
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 ifeq ($(SAN),1)
 all: build/san/seedd
@@ -89,7 +96,20 @@ bench: seedd
 demo: seedd
 	./docs/demo.sh
 
+rootfs: seedd
+	@test -s $(CA_BUNDLE) || { echo "make rootfs: no CA bundle at $(CA_BUNDLE) (install ca-certificates or set CA_BUNDLE=FILE)"; exit 1; }
+	rm -rf build/rootfs
+	@mkdir -p build
+	cp -R rootfs build/rootfs
+	rm -f build/rootfs/README.md build/rootfs/data/.keep
+	install -m 0755 seedd build/rootfs/seedd
+	install -D -m 0644 $(CA_BUNDLE) build/rootfs/etc/ssl/certs/ca-certificates.crt
+	chmod -R u=rwX,go=rX build/rootfs
+
+image: rootfs
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) python3 tools/oci-image.py build/rootfs Dockerfile build/seedd-oci.tar
+
 clean:
 	rm -rf build seedd
 
-.PHONY: all test unit fuzz bench demo clean
+.PHONY: all test unit fuzz bench demo rootfs image clean
