@@ -5,7 +5,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="gcc make libc6-dev dpkg-dev ca-certificates iproute2 procps util-linux
       dnsutils knot-dnsutils clang libclang-rt-14-dev python3 python3-dnslib
-      python3-websockets openssl python3-libtorrent"
+      python3-websockets openssl python3-libtorrent skopeo"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
