@@ -82,8 +82,8 @@ respond(struct http_conn *c, int status, const char *body, size_t blen, const ch
 {
 	char hdr[256];
 	int n = snprintf(hdr, sizeof(hdr),
-	                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-	                 status, reason(status), ctype, blen);
+	                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+	                 status, reason(status), ctype, blen, status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	size_t hl = n > 0 && (size_t)n < sizeof(hdr) ? (size_t)n : 0;
 	size_t total = hl + (head_only ? 0 : blen);
 
@@ -112,7 +112,10 @@ handle(struct http_conn *c, size_t headlen)
 	if (st) {
 		if (st == 400 || st == 505)
 			h->st.bad_requests++;
-		const char *msg = st == 404 ? "not found\n" : st == 405 ? "only GET and HEAD\n" : "bad request\n";
+		const char *msg = st == 404   ? "not found\n"
+		                  : st == 405 ? "only GET and HEAD\n"
+		                  : st == 505 ? "HTTP/1.0 or HTTP/1.1 only\n"
+		                              : "bad request\n";
 		respond(c, st, msg, strlen(msg), "text/plain; charset=utf-8", head_only);
 		return;
 	}

@@ -230,8 +230,13 @@ metrics_text(const struct metrics_src *m, size_t *len)
 int
 metrics_health(const struct metrics_src *m, int64_t now, char *why, size_t whylen)
 {
-	if (!m->store->loaded && !m->store->last_save) {
-		snprintf(why, whylen, "zone not loaded: zone.csv could not be read or written in the data directory\n");
+	if (!m->store->loaded) {
+		snprintf(why, whylen, "zone not loaded\n");
+		return 503;
+	}
+	/* Served, but a restart would lose what changed: the operator must know. */
+	if (m->store->save_failing) {
+		snprintf(why, whylen, "zone.csv cannot be written in the data directory\n");
 		return 503;
 	}
 	if (m->crawler->on && m->crawler->outage) {

@@ -258,6 +258,7 @@ zonestore_save(struct zonestore *zs, struct zone *z, bool force)
 	text = zonefile_format(z, &len);
 	if (text == NULL || snapshot_write(zs->dirfd, ZONESTORE_FILE, text, len) < 0) {
 		zs->save_errors++;
+		zs->save_failing = true;
 		log_error("zone", "msg=\"cannot write zone.csv; will retry\" dir=%s error=\"%s\"",
 		          zs->dir, text == NULL ? "out of memory" : strerror(errno));
 		free(text);
@@ -266,6 +267,7 @@ zonestore_save(struct zonestore *zs, struct zone *z, bool force)
 	free(text);
 	snapshot_stat(zs->dirfd, ZONESTORE_FILE, &zs->seen);
 	zs->dirty = false;
+	zs->save_failing = false;
 	zs->saves++;
 	zs->last_save = time(NULL);
 	log_debug("zone", "msg=saved file=%s/" ZONESTORE_FILE " bytes=%zu serial=%u", zs->dir, len, z->soa.serial);

@@ -33,6 +33,7 @@ struct zonestore {
 	bool loaded;
 	uint64_t saves, save_errors, loads, rejected;
 	time_t last_save;
+	bool save_failing;       /* the last write of zone.csv failed */
 };
 
 /* Default SOA from flags for a zone without zone.csv (SPEC 4). */
