@@ -291,10 +291,11 @@ be64(const uint8_t *p)
 	return v;
 }
 
-/* Up to DHT_K responders of family closest to target, as compact nodes; the length. */
+/* Up to DHT_K responders of the asker's family (not the asker) closest to target, as compact nodes; the length. */
 static size_t
-closest(const struct dht *d, const uint8_t *target, int family, uint8_t *out)
+closest(const struct dht *d, const uint8_t *target, const struct addr *asker, uint8_t *out)
 {
+	int family = asker->family;
 	uint32_t pick[DHT_K];
 	uint64_t dist[DHT_K];
 	size_t n = 0;
@@ -302,6 +303,9 @@ closest(const struct dht *d, const uint8_t *target, int family, uint8_t *out)
 
 	for (uint32_t i = 0; i < d->nnear; i++) {
 		if (d->near[i].a.family != family)
+			continue;
+		/* Never the asker itself: libtorrent would query itself and ban its own address. */
+		if (d->near[i].a.port == asker->port && memcmp(d->near[i].a.ip, asker->ip, addr_len(asker)) == 0)
 			continue;
 		uint64_t x = be64(d->near[i].id) ^ t;
 		size_t j = n < DHT_K ? n++ : DHT_K;
@@ -403,7 +407,7 @@ answer(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_s)
 	r.id = shown;
 	const uint8_t *target = m->target ? m->target : m->method == KRPC_M_GET_PEERS ? m->info_hash : NULL;
 	if (target) {
-		size_t nl = closest(d, target, from->family, nodes);
+		size_t nl = closest(d, target, from, nodes);
 		if (from->family == AF_INET6)
 			r.nodes6 = (struct krpc_bytes){ nodes, nl };
 		else

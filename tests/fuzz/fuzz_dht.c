@@ -19,6 +19,7 @@
  *   - the id we show a node not yet in our table shares its first 15
  *     bytes with the id it sent; a node of the table always sees one id;
  *   - our own queries (from dht_tick) have 2-byte transaction ids;
+ *   - a node never finds its own address among the nodes we give it;
  *   - never more than 4 datagrams to one IP in a second of the clock.
  */
 #include <stdio.h>
@@ -87,6 +88,13 @@ emit(void *arg, const struct addr *to, const uint8_t *p, size_t len)
 		REQUIRE(++replies == 1);
 		REQUIRE(out.t.len == in.t.len && memcmp(out.t.p, in.t.p, in.t.len) == 0);
 	}
+	/* Never a node its own address in our nodes. */
+	struct addr na;
+	uint8_t nid[KRPC_ID_LEN];
+	for (size_t k = 0; out.y == 'r' && krpc_node_get(out.nodes, 4, k, nid, &na); k++)
+		REQUIRE(!(na.port == to->port && memcmp(na.ip, to->ip, 4) == 0 && to->family == AF_INET));
+	for (size_t k = 0; out.y == 'r' && krpc_node_get(out.nodes6, 16, k, nid, &na); k++)
+		REQUIRE(!(na.port == to->port && memcmp(na.ip, to->ip, 16) == 0 && to->family == AF_INET6));
 	const uint8_t *id = out.y == 'q' || out.y == 'r' ? out.id : NULL;
 	/* An answer to a node we do not know yet: its neighbour id, close to its own. */
 	if (id && cur && out.y == 'r' && cur_not_in_table && in.id)

@@ -313,6 +313,17 @@ walk(void)
 	struct addr got;
 	uint8_t gid[20];
 	CHECK("... with A's address", krpc_node_get(td_msg.nodes, 4, 0, gid, &got) && td_addr_eq(&got, &s[0].a));
+	/* A asking for its own neighbourhood never gets itself (libtorrent would query itself and ban itself). */
+	benc_w_init(&w, td_qbuf, sizeof(td_qbuf));
+	krpc_q_find_node(&w, BY("zy", 2), (const uint8_t *)IDA, (const uint8_t *)IDA);
+	td_at(td_now_ms + 2000);
+	before = td_n;
+	dht_input(d, &s[0].a, td_qbuf, w.len, td_now_ms, td_now_s);
+	bool self = false;
+	for (size_t k = 0; td_n == before + 1 && td_dec(td_n - 1) && krpc_node_get(td_msg.nodes, 4, k, gid, &got); k++)
+		self |= td_addr_eq(&got, &s[0].a);
+	CHECK("find_node from A: answered, without A among the nodes",
+	      td_n == before + 1 && td_msg.y == 'r' && td_msg.nodes.len >= 26 && !self);
 	td_rm(d);
 }
 
