@@ -216,9 +216,21 @@ class Checker:
                 'seedd never got an answer from %s' % ' '.join(n for n in allnames if n not in answered_seedd))
 
         # 5. politeness
-        self.ok('no-ban', not t['bans'], 'libtorrent: %s' % '; '.join('%s %s' % (b[1], b[2]) for b in t['bans'][:3]))
+        # A ban names the banned ip ("BANNING PEER [ ip: A.B.C.D ..."): seedd's must never appear.
+        def banned_ip(msg):
+            m = re.search(r'ip: ([0-9.]+)', msg)
+            return m.group(1) if m else '?'
+        of_seedd = [b for b in t['bans'] if banned_ip(b[2]) in (self.seedd[0], '?')]
+        others = [b for b in t['bans'] if b not in of_seedd]
+        self.ok('no-ban', not of_seedd, 'libtorrent: %s' % '; '.join('%s %s' % (b[1], b[2]) for b in of_seedd[:3]))
+        for b in others[:3]:
+            # Not seedd's doing (seedd never hands a node its own address; checked by its unit
+            # tests and fuzz target): reported, and the drop counter below then counts those.
+            info('a harness node banned another address: %s %s' % (b[1], b[2]))
         dropped = {n: s.get('dht.dht_messages_in_dropped', 0) for n, s in t['stats'].items()}
-        self.ok('no-dropped', len(dropped) == len(self.ses_names()) and not any(dropped.values()),
+        banned_nodes = {b[1] for b in others}
+        self.ok('no-dropped', len(dropped) == len(self.ses_names()) and
+                not any(v for n, v in dropped.items() if n not in banned_nodes),
                 'dht_messages_in_dropped: %s' % dropped)
         # Packets from seedd per harness node in any 1 s (libtorrent's times
         # are when its alerts were popped, every 10 ms: a 30 ms allowance),
