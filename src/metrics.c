@@ -1,7 +1,6 @@
 #include "metrics.h"
 
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,71 +8,36 @@
 
 #include "http.h"
 #include "nodeset.h"
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void
-put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (b->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t nc = b->cap * 2 + (size_t)n;
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->err = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-}
+#include "sbuf.h"
 
 /* # HELP and # TYPE lines of one metric family. */
 static void
-family(struct buf *b, const char *name, const char *type, const char *help)
+family(struct sbuf *b, const char *name, const char *type, const char *help)
 {
-	put(b, "# HELP seedd_%s %s\n# TYPE seedd_%s %s\n", name, help, name, type);
+	sb_printf(b, "# HELP seedd_%s %s\n# TYPE seedd_%s %s\n", name, help, name, type);
 }
 
 static void
-one(struct buf *b, const char *name, const char *type, const char *help, unsigned long long v)
+one(struct sbuf *b, const char *name, const char *type, const char *help, unsigned long long v)
 {
 	family(b, name, type, help);
-	put(b, "seedd_%s %llu\n", name, v);
+	sb_printf(b, "seedd_%s %llu\n", name, v);
 }
 
 static const char *const qtype_names[DNS_QT_COUNT] = { "A", "AAAA", "ANY", "SOA", "NS", "CNAME", "other" };
 static const char *const rcode_names[6] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
 
 static void
-dns(struct buf *b, const struct metrics_src *m)
+dns(struct sbuf *b, const struct metrics_src *m)
 {
 	const struct dns_stats *s = &m->dns->stats;
 
 	family(b, "dns_queries_total", "counter", "DNS queries answered, by question type.");
 	for (int i = 0; i < DNS_QT_COUNT; i++)
-		put(b, "seedd_dns_queries_total{type=\"%s\"} %llu\n", qtype_names[i], (unsigned long long)s->qtype[i]);
+		sb_printf(b, "seedd_dns_queries_total{type=\"%s\"} %llu\n", qtype_names[i], (unsigned long long)s->qtype[i]);
 	family(b, "dns_responses_total", "counter", "DNS replies sent, by rcode.");
 	for (int i = 0; i < 6; i++)
-		put(b, "seedd_dns_responses_total{rcode=\"%s\"} %llu\n", rcode_names[i], (unsigned long long)s->rcode[i]);
+		sb_printf(b, "seedd_dns_responses_total{rcode=\"%s\"} %llu\n", rcode_names[i], (unsigned long long)s->rcode[i]);
 	/* One counter per rung of the validation ladder that stops a query. */
 	family(b, "dns_dropped_total", "counter", "DNS queries refused or dropped by the validation ladder, by reason.");
 	const struct { const char *why; uint64_t v; } ladder[] = {
@@ -83,7 +47,7 @@ dns(struct buf *b, const struct metrics_src *m)
 		{ "refused_transfer", s->refused_xfr },
 	};
 	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
-		put(b, "seedd_dns_dropped_total{reason=\"%s\"} %llu\n", ladder[i].why, (unsigned long long)ladder[i].v);
+		sb_printf(b, "seedd_dns_dropped_total{reason=\"%s\"} %llu\n", ladder[i].why, (unsigned long long)ladder[i].v);
 	one(b, "dns_truncated_total", "counter", "UDP replies sent with TC set.", s->truncated);
 	one(b, "dns_shortened_total", "counter", "Node answers given fewer addresses to fit.", s->shortened);
 	one(b, "dns_edns_total", "counter", "Queries with EDNS.", s->edns);
@@ -91,13 +55,13 @@ dns(struct buf *b, const struct metrics_src *m)
 	one(b, "dns_tcp_evicted_total", "counter", "TCP connections closed to make room.", m->dns->tcp.evicted);
 	one(b, "dns_udp_send_errors_total", "counter", "UDP replies that could not be sent.", m->dns->udp_send_errors);
 	family(b, "zone_nodes", "gauge", "Node addresses published at the apex, by family.");
-	put(b, "seedd_zone_nodes{family=\"ipv4\"} %zu\n", nodeset_count(&m->zone->v4));
-	put(b, "seedd_zone_nodes{family=\"ipv6\"} %zu\n", nodeset_count(&m->zone->v6));
+	sb_printf(b, "seedd_zone_nodes{family=\"ipv4\"} %zu\n", nodeset_count(&m->zone->v4));
+	sb_printf(b, "seedd_zone_nodes{family=\"ipv6\"} %zu\n", nodeset_count(&m->zone->v6));
 	one(b, "zone_serial", "gauge", "SOA serial of the served zone.", m->zone->soa.serial);
 }
 
 static void
-crawler(struct buf *b, const struct metrics_src *m)
+crawler(struct sbuf *b, const struct metrics_src *m)
 {
 	const struct crawler *c = m->crawler;
 
@@ -105,17 +69,17 @@ crawler(struct buf *b, const struct metrics_src *m)
 	if (!c->on)
 		return;
 	family(b, "crawler_checks_total", "counter", "Node checks, by result.");
-	put(b, "seedd_crawler_checks_total{result=\"good\"} %llu\n", (unsigned long long)c->st.good);
-	put(b, "seedd_crawler_checks_total{result=\"bad\"} %llu\n", (unsigned long long)c->st.bad);
+	sb_printf(b, "seedd_crawler_checks_total{result=\"good\"} %llu\n", (unsigned long long)c->st.good);
+	sb_printf(b, "seedd_crawler_checks_total{result=\"bad\"} %llu\n", (unsigned long long)c->st.bad);
 	family(b, "crawler_check_errors_total", "counter", "Failed node checks, by error.");
 	for (int e = 1; e < NODE_E_COUNT; e++)
-		put(b, "seedd_crawler_check_errors_total{error=\"%s\"} %llu\n", node_error_name((enum node_error)e),
+		sb_printf(b, "seedd_crawler_check_errors_total{error=\"%s\"} %llu\n", node_error_name((enum node_error)e),
 		    (unsigned long long)c->st.by_error[e]);
 	family(b, "crawler_nodes", "gauge", "Nodes in the crawler's table, and those published.");
-	put(b, "seedd_crawler_nodes{state=\"known\"} %zu\n", c->nodes.count);
-	put(b, "seedd_crawler_nodes{state=\"published\"} %zu\n",
+	sb_printf(b, "seedd_crawler_nodes{state=\"known\"} %zu\n", c->nodes.count);
+	sb_printf(b, "seedd_crawler_nodes{state=\"published\"} %zu\n",
 	    nodeset_count(&m->zone->v4) + nodeset_count(&m->zone->v6));
-	put(b, "seedd_crawler_nodes{state=\"checking\"} %u\n", c->inflight);
+	sb_printf(b, "seedd_crawler_nodes{state=\"checking\"} %u\n", c->inflight);
 	one(b, "crawler_learnt_total", "counter", "Node addresses learnt.", c->st.learnt);
 	one(b, "crawler_forgotten_total", "counter", "Nodes forgotten by the health model.", c->st.forgotten);
 	one(b, "crawler_banned_total", "counter", "Nodes banned for garbage.", c->st.banned);
@@ -123,7 +87,7 @@ crawler(struct buf *b, const struct metrics_src *m)
 }
 
 static void
-dht(struct buf *b, const struct metrics_src *m, int64_t now)
+dht(struct sbuf *b, const struct metrics_src *m, int64_t now)
 {
 	const struct dht *d = m->dht;
 
@@ -132,15 +96,15 @@ dht(struct buf *b, const struct metrics_src *m, int64_t now)
 		return;
 	const uint64_t *c = d->st.c;
 	family(b, "dht_datagrams_total", "counter", "DHT datagrams, by direction.");
-	put(b, "seedd_dht_datagrams_total{direction=\"in\"} %llu\n", (unsigned long long)c[DHT_C_IN]);
-	put(b, "seedd_dht_datagrams_total{direction=\"out\"} %llu\n", (unsigned long long)c[DHT_C_OUT]);
+	sb_printf(b, "seedd_dht_datagrams_total{direction=\"in\"} %llu\n", (unsigned long long)c[DHT_C_IN]);
+	sb_printf(b, "seedd_dht_datagrams_total{direction=\"out\"} %llu\n", (unsigned long long)c[DHT_C_OUT]);
 	family(b, "dht_queries_total", "counter", "KRPC queries, by direction and method.");
 	for (int k = KRPC_M_UNKNOWN; k <= KRPC_M_SAMPLE_INFOHASHES; k++) {
 		const char *name = krpc_method_name((enum krpc_method)k);
-		put(b, "seedd_dht_queries_total{direction=\"in\",method=\"%s\"} %llu\n", name,
+		sb_printf(b, "seedd_dht_queries_total{direction=\"in\",method=\"%s\"} %llu\n", name,
 		    (unsigned long long)d->st.q_in[k]);
 		if (k != KRPC_M_UNKNOWN)
-			put(b, "seedd_dht_queries_total{direction=\"out\",method=\"%s\"} %llu\n", name,
+			sb_printf(b, "seedd_dht_queries_total{direction=\"out\",method=\"%s\"} %llu\n", name,
 			    (unsigned long long)d->st.q_out[k]);
 	}
 	family(b, "dht_messages_total", "counter", "Other KRPC messages, by kind.");
@@ -150,7 +114,7 @@ dht(struct buf *b, const struct metrics_src *m, int64_t now)
 		{ "timeout", DHT_C_TIMEOUTS }, { "answer_held_back", DHT_C_DEFERRED },
 	};
 	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
-		put(b, "seedd_dht_messages_total{kind=\"%s\"} %llu\n", msgs[i].kind, (unsigned long long)c[msgs[i].i]);
+		sb_printf(b, "seedd_dht_messages_total{kind=\"%s\"} %llu\n", msgs[i].kind, (unsigned long long)c[msgs[i].i]);
 	family(b, "dht_dropped_total", "counter", "DHT datagrams dropped, by reason.");
 	const struct { const char *why; int i; } drops[] = {
 		{ "malformed", DHT_C_DROP_MALFORMED }, { "unmatched", DHT_C_DROP_UNMATCHED },
@@ -158,11 +122,11 @@ dht(struct buf *b, const struct metrics_src *m, int64_t now)
 		{ "queue_full", DHT_C_QUEUE_FULL },
 	};
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		put(b, "seedd_dht_dropped_total{reason=\"%s\"} %llu\n", drops[i].why, (unsigned long long)c[drops[i].i]);
+		sb_printf(b, "seedd_dht_dropped_total{reason=\"%s\"} %llu\n", drops[i].why, (unsigned long long)c[drops[i].i]);
 	family(b, "dht_infohash_events_total", "counter", "Infohashes heard, by provenance.");
-	put(b, "seedd_dht_infohash_events_total{source=\"get_peers\"} %llu\n", (unsigned long long)c[DHT_C_GET_PEERS]);
-	put(b, "seedd_dht_infohash_events_total{source=\"announce_peer\"} %llu\n", (unsigned long long)c[DHT_C_ANNOUNCES]);
-	put(b, "seedd_dht_infohash_events_total{source=\"sample\"} %llu\n", (unsigned long long)c[DHT_C_SAMPLES]);
+	sb_printf(b, "seedd_dht_infohash_events_total{source=\"get_peers\"} %llu\n", (unsigned long long)c[DHT_C_GET_PEERS]);
+	sb_printf(b, "seedd_dht_infohash_events_total{source=\"announce_peer\"} %llu\n", (unsigned long long)c[DHT_C_ANNOUNCES]);
+	sb_printf(b, "seedd_dht_infohash_events_total{source=\"sample\"} %llu\n", (unsigned long long)c[DHT_C_SAMPLES]);
 	one(b, "dht_infohashes", "gauge", "Infohashes in the table.", d->ih.n);
 	one(b, "dht_infohashes_evicted_total", "counter", "Infohashes evicted from the full table.", d->ih.evicted);
 	one(b, "dht_nodes", "gauge", "DHT nodes that answered us, in the node table.", d->nodes.count);
@@ -196,22 +160,20 @@ rss_bytes(void)
 char *
 metrics_text(const struct metrics_src *m, size_t *len)
 {
-	struct buf b = { .cap = 16384 };
+	struct sbuf b;
 	int64_t now = (int64_t)time(NULL);
 
-	b.p = malloc(b.cap);
-	if (!b.p)
-		return NULL;
+	sb_init(&b, 16384);
 	dns(&b, m);
 	crawler(&b, m);
 	dht(&b, m, now);
 	family(&b, "snapshot_last_success_timestamp_seconds", "gauge",
 	       "Unix time of the last successful write of each data file (0: not yet).");
-	put(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"zone.csv\"} %lld\n", (long long)m->store->last_save);
+	sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"zone.csv\"} %lld\n", (long long)m->store->last_save);
 	int64_t nodes = m->crawler->on ? m->crawler->last_save : m->dht->on ? m->dht->nodes_last_save : 0;
-	put(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"nodes.csv\"} %lld\n", (long long)nodes);
+	sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"nodes.csv\"} %lld\n", (long long)nodes);
 	if (m->dht->on)
-		put(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"infohashes.csv\"} %lld\n",
+		sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"infohashes.csv\"} %lld\n",
 		    (long long)m->dht->ih_last_save);
 	one(&b, "snapshot_errors_total", "counter", "Failed writes of data files.",
 	    m->store->save_errors + m->crawler->st.save_errors);

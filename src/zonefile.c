@@ -1,13 +1,13 @@
 #include "zonefile.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
 #include "dns_wire.h"
+#include "sbuf.h"
 
 static int
 parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -258,45 +258,6 @@ zonefile_parsed_free(struct zonefile_parsed *p)
 	p->nrr = p->nnodes = 0;
 }
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (b->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = b->cap * 2 + (size_t)n;
-		char *np = realloc(b->p, ncap);
-		if (np == NULL) {
-			b->err = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-}
-
 static size_t sort_alen;
 
 static int
@@ -331,7 +292,9 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 char *
 zonefile_format(const struct zone *z, size_t *len)
 {
-	struct sbuf b = { malloc(4096), 0, 4096, 0 };
+	struct sbuf b;
+
+	sb_init(&b, 4096);
 	char apex[DNAME_TEXT_MAX], n1[DNAME_TEXT_MAX], n2[DNAME_TEXT_MAX];
 
 	if (b.p == NULL)
