@@ -48,6 +48,7 @@ main(void)
 	test_rng();
 	t_name = "ws";
 	test_ws();
+	test_ws_handshake();
 	t_name = "url";
 	test_url();
 	t_name = "peers";

@@ -29,6 +29,7 @@ void test_dns_answer(void);
 void test_zonefile(void);
 void test_addr(void);
 void test_ws(void);
+void test_ws_handshake(void);
 void test_url(void);
 void test_peers(void);
 void test_resolver(void);
