@@ -55,6 +55,7 @@ main(void)
 	test_peers();
 	t_name = "resolver";
 	test_resolver();
+	test_resolver_lookup();
 	t_name = "health";
 	test_health();
 	t_name = "nodes";

@@ -33,6 +33,7 @@ void test_ws_handshake(void);
 void test_url(void);
 void test_peers(void);
 void test_resolver(void);
+void test_resolver_lookup(void);
 void test_health(void);
 void test_nodes(void);
 void test_nodeset(void);
