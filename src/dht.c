@@ -328,8 +328,8 @@ closest(const struct dht *d, const uint8_t *target, const struct addr *asker, ui
 	return len;
 }
 
-static bool
-peer_room(struct dht *d, uint32_t i)
+bool
+dht_peer_room(struct dht *d, uint32_t i)
 {
 	if (i < d->npeer)
 		return true;
@@ -351,7 +351,7 @@ node_answered(struct dht *d, const struct addr *a, const uint8_t *id, const uint
 
 	if (i == NODE_NONE) {
 		i = nodes_add(&d->nodes, a);
-		if (i == NODE_NONE || !peer_room(d, i)) {
+		if (i == NODE_NONE || !dht_peer_room(d, i)) {
 			if (i != NODE_NONE)
 				nodes_del(&d->nodes, i);
 			return NODE_NONE;

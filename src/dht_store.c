@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dht.h"
+#include "dht_int.h"
 #include "ihcsv.h"
 #include "log.h"
 #include "nodescsv.h"
@@ -66,16 +67,9 @@ load_node(void *ctx, const struct nodescsv_row *row)
 	uint32_t i = nodes_add(&d->nodes, &row->addr);
 	if (i == NODE_NONE)
 		return;
-	if (i >= d->npeer) {
-		size_t n = d->nodes.cap;
-		struct dht_peer *p = realloc(d->peer, n * sizeof(*p));
-		if (!p) {
-			nodes_del(&d->nodes, i);
-			return;
-		}
-		memset(p + d->npeer, 0, (n - d->npeer) * sizeof(*p));
-		d->peer = p;
-		d->npeer = n;
+	if (!dht_peer_room(d, i)) {
+		nodes_del(&d->nodes, i);
+		return;
 	}
 	memset(&d->peer[i], 0, sizeof(d->peer[i]));
 	if (have_id)
