@@ -2,12 +2,16 @@
 #   make          the static musl binary ./seedd (stripped, --gc-sections)
 #   make test     unit tests under ASan+UBSan (host compiler), then
 #                 integration tests against ./seedd; ends "N passed, N failed"
+#                 (then ", N skipped" when a check could not run here)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make bench    dnsperf: seedd against NSD and Knot; then a crawl of a
 #                 simulated 5,000-node network (not part of make test)
 #   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
 #   make rootfs   build/rootfs: the container image's tree (rootfs/README.md)
 #   make image    build/seedd-oci.tar: that tree as an OCI image archive, no engine
+#   make fresh-check  the README's two set-up commands in a fresh debootstrap
+#                 root with the current commit (tools/fresh-check.sh; root,
+#                 20-40 min; not part of make test)
 #   make SAN=1    the binary itself under ASan+UBSan with the host compiler
 
 TP      := third_party/root
@@ -109,7 +113,10 @@ rootfs: seedd
 image: rootfs
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) python3 tools/oci-image.py build/rootfs Dockerfile build/seedd-oci.tar
 
+fresh-check:
+	./tools/fresh-check.sh
+
 clean:
 	rm -rf build seedd
 
-.PHONY: all test unit fuzz bench demo rootfs image clean
+.PHONY: all test unit fuzz bench demo rootfs image fresh-check clean
