@@ -51,6 +51,9 @@ struct check {
 	char key[WS_KEY_LEN + 1];
 	uint8_t dialect;  /* asked in: PEERS_D_01 or PEERS_D_11 */
 	bool asked_info;  /* the 0.1 info fallback question is out */
+	bool silent_info; /* asked after want_peers met silence: its answer still counts */
+	int64_t info_at;  /* monotonic ms: no answer to want_peers by then, ask info too; 0 = no */
+	char peers_id[PEERS_ID_LEN + 1]; /* the want_peers question's id once info is asked */
 	bool switched;    /* 1.1 asked after a 1.1-shaped reply */
 	char ask_id[PEERS_ID_LEN + 1];
 	struct check_result res;
@@ -192,6 +195,8 @@ ask(struct check *c, enum peers_dialect d, bool info)
 	new_id(c);
 	c->dialect = (uint8_t)d;
 	c->asked_info = info;
+	/* SPEC 5: silence to want_peers counts as failing it; half the time left, then info. */
+	c->info_at = d == PEERS_D_01 && !info ? c->env->loop->now + (c->deadline - c->env->loop->now) / 2 : 0;
 	if (d == PEERS_D_11)
 		n = peers_ask_11(msg, sizeof(msg), c->ask_id);
 	else if (info)
@@ -217,6 +222,13 @@ on_text(struct check *c, const uint8_t *p, size_t n)
 	struct peers_result pr = peers_parse((const char *)p, n, (enum peers_dialect)c->dialect,
 	                                     c->dialect == PEERS_D_01 ? c->ask_id : NULL,
 	                                     c->asked_info, c->env->default_port, on_peer, c);
+
+	/* A late answer to want_peers, after info was asked for its silence, is still the answer. */
+	if (pr.kind == PEERS_K_OTHER && c->silent_info) {
+		pr = peers_parse((const char *)p, n, PEERS_D_01, c->peers_id, 0, c->env->default_port, on_peer, c);
+		if (pr.kind == PEERS_K_ERROR)
+			return; /* info is asked already: its answer decides */
+	}
 
 	c->res.bad_peers += pr.bad;
 	switch (pr.kind) {
@@ -340,6 +352,8 @@ on_bytes(struct check *c, const uint8_t *p, size_t n)
 		if (r == WS_HS_MORE)
 			return;
 		if (r != WS_HS_OK) {
+			/* SPEC 5: a 101 that breaks the handshake's rules is garbage; another status is not. */
+			c->res.garbage = c->hs.status == 101;
 			fail(c, NODE_E_HANDSHAKE, "websocket handshake: %s (HTTP status %d)",
 			     ws_hs_result_name(r), c->hs.status);
 			return;
@@ -641,6 +655,17 @@ check_sweep(struct check_env *env, int64_t now)
 
 	for (; c; c = next) {
 		next = c->next;
+		if (c->state == ST_ASKED && c->info_at && now >= c->info_at && !c->reported) {
+			/* want_peers met silence: ask info on the same connection (SPEC 5). */
+			memcpy(c->peers_id, c->ask_id, sizeof(c->peers_id));
+			c->silent_info = true;
+			if (ask(c, PEERS_D_01, true) < 0) {
+				fail(c, NODE_E_ERROR, "cannot queue the info question");
+				continue;
+			}
+			set_mask(c, EPOLLIN | EPOLLOUT);
+			continue;
+		}
 		if (c->deadline > now)
 			continue;
 		if (c->state == ST_LINGER)

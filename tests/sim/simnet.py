@@ -15,7 +15,8 @@ TOPO.json (written by topo.py) holds {"nodes": [...]}; each node:
     cert, key, sni   TLS kinds: PEM files, and the SNI the node insists on
 
 Kinds:
-    good01 good11 infoonly slow chatty otherport tls tlsbad: well-behaved
+    good01 good11 infoonly silentinfo slow chatty otherport tls tlsbad: well-behaved
+    (infoonly answers want_peers with an error, silentinfo not at all; both answer info)
     websocket servers (the websockets library in the default "mixed" engine,
     an independent implementation; our own raw framing in "fast");
     fragmented badjson binary oversized big badaccept badbits: our raw
@@ -54,7 +55,7 @@ import time
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_CLIENT_MESSAGE = 1 << 20
 TWO_MIB = 2 * 1024 * 1024
-LIB_KINDS = {"good01", "good11", "infoonly", "slow", "chatty", "otherport", "tls", "tlsbad"}
+LIB_KINDS = {"good01", "good11", "infoonly", "silentinfo", "slow", "chatty", "otherport", "tls", "tlsbad"}
 RAW_KINDS = {"fragmented", "badjson", "binary", "oversized", "big", "badaccept", "badbits"}
 ALL_KINDS = LIB_KINDS | RAW_KINDS | {"blackhole", "dead"}
 ALNUM = string.ascii_letters + string.digits
@@ -165,6 +166,8 @@ class Node:
             tag("01:%s" % q)
             if self.dialect == "1.1":
                 return [self.error(None)]
+            if q == "want_peers" and self.kind == "silentinfo":
+                return []  # ignores it without an error: only info gets an answer
             if q == "want_peers" and self.kind != "infoonly":
                 return self._chatty([self.peers_answer(ident)])
             if q == "info":

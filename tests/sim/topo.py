@@ -23,8 +23,8 @@ import random
 import sys
 
 PORT = 32767
-GOOD = {"good01", "good11", "infoonly", "chatty", "otherport", "tls", "fragmented", "big"}
-GARBAGE = {"badjson", "binary", "oversized", "badbits"}
+GOOD = {"good01", "good11", "infoonly", "silentinfo", "chatty", "otherport", "tls", "fragmented", "big"}
+GARBAGE = {"badjson", "binary", "oversized", "badbits", "badaccept"}
 ERROR = {"dead": "refused", "blackhole": "timeout", "slow": "timeout", "badjson": "protocol",
          "binary": "protocol", "oversized": "protocol", "badbits": "protocol",
          "badaccept": "handshake", "tlsbad": "tls"}
@@ -56,7 +56,7 @@ def add_expect(nodes, timeout, reachable):
              "good": "yes" if good else "no", "port": n["port"], "ip": n["host"],
              "url": canonical_url(n), "dialect": dialect_of(n) if good else "",
              "last_error": [""] if good else [ERROR[k]],
-             "banned": (k in GARBAGE) if k != "badaccept" else None,
+             "banned": k in GARBAGE,
              "published": good and n["port"] == PORT and n["id"] in reachable}
         n["expect"] = e
 
@@ -67,7 +67,7 @@ def reachable_from(nodes, seed_ids):
     seen, todo = set(seed_ids), list(seed_ids)
     while todo:
         n = byid[todo.pop()]
-        if n["kind"] not in GOOD - {"infoonly"} and n["kind"] != "slow":
+        if n["kind"] not in GOOD - {"infoonly", "silentinfo"} and n["kind"] != "slow":
             continue
         for p in n["peers"]:
             if isinstance(p, str) and p in byid and p not in seen:
@@ -101,7 +101,7 @@ def kinds(a):
     N = [
         node("s", "good01", "127.1.10.1", peers=["g01a", "g11a", "info", "dead1", "bh1", "slowok",
              "slowbad", "chatty", "frag", "badjson", "binary", "over", "overfrag", "big",
-             "badaccept", "badbits", "other", "n1"] + never01 + [nx]),
+             "badaccept", "badbits", "other", "n1", "silent"] + never01 + [nx]),
         node("g01a", "good01", "127.1.10.2", peers=["s", "dead2"]),
         node("g11a", "good11", "127.1.10.3", peers=["tls1", "tls4", "tlsbad", "tlsself", "g11b",
              "g01a", "chatty11", "s"] + never11),
@@ -120,6 +120,7 @@ def kinds(a):
         node("big", "big", "127.1.10.16", peers=["bigpeer"]),
         node("badaccept", "badaccept", "127.1.10.17", peers=["s"]),
         node("badbits", "badbits", "127.1.10.18", peers=["s"]),
+        node("silent", "silentinfo", "127.1.10.19", peers=["s"]),
         node("dead1", "dead", "127.1.10.31"),
         node("dead2", "dead", "127.1.10.32"),
         node("dead3", "dead", "127.1.10.33"),
