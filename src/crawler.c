@@ -4,7 +4,6 @@
  * arithmetic health.c.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,59 +17,32 @@
 
 #define TICK_MS 100
 #define SUMMARY_MS 60000
-#define BAN_S 86400                /* SPEC 5: garbage bans a node for a day */
-#define OUTAGE_RETRY_MS 30000      /* a check not counted during our outage is retried this soon */
-#define BACKOFF_MAX_S (4 * 3600)
 
 struct crawler_inflight {
 	uint32_t idx, gen;
 	int64_t start;   /* monotonic ms */
 	bool fresh;      /* never checked before */
-	bool was_good;
 	struct crawler *c;
 };
 
 bool
-crawler_publishable(const struct crawler *c, const struct addr *a)
-{
-	return c->cfg->allow_private || addr_is_global(a);
-}
-
-bool
-crawler_node_good(const struct crawler *c, const struct node *n, int64_t now)
-{
-	(void)c;
-	return health_good(&n->h) && n->banned_until <= now;
-}
-
-bool
 crawler_good_for_csv(void *ctx, const struct node *n)
 {
-	return crawler_node_good(ctx, n, (int64_t)time(NULL));
+	(void)ctx;
+	return (n->flags & NODE_GOOD) && n->banned_until <= (int64_t)time(NULL);
 }
 
-/* Put the node in the zone or take it out, as its state says. */
-void
-crawler_publish(struct crawler *c, uint32_t i, bool want)
+/* The core's publish callback: the zone's answers change now; the serial once per batch (flush_zone). */
+static int
+on_publish(void *ctx, uint32_t i, const struct addr *a, bool on)
 {
-	struct node *n = nodes_at(&c->nodes, i);
+	struct crawler *c = ctx;
+	int changed = on ? zone_node_add(c->zone, a) : zone_node_del(c->zone, a);
 
-	want = want && n->addr.port == c->cfg->port && crawler_publishable(c, &n->addr);
-	if (want == !!(n->flags & NODE_PUBLISHED))
-		return;
-	int changed;
-	if (want) {
-		changed = zone_node_add(c->zone, &n->addr);
-		if (changed < 0)
-			return;
-		n->flags |= NODE_PUBLISHED;
-	} else {
-		changed = zone_node_del(c->zone, &n->addr);
-		n->flags &= (uint8_t)~NODE_PUBLISHED;
-	}
-	/* Answers change now; the serial grows once per batch of changes (flush_zone). */
+	(void)i;
 	if (changed > 0)
 		c->zone_changed = true;
+	return changed;
 }
 
 static void
@@ -90,47 +62,31 @@ crawler_wake(struct crawler *c, int64_t in_ms)
 		loop_timer_arm(c->loop, c->timer, in_ms);
 }
 
+static void
+pass_open(struct crawler *c)
+{
+	if (c->pass_open)
+		return;
+	c->pass_open = true;
+	c->pass_start = c->loop->now;
+	c->pass_checks = 0;
+}
+
 /* A node to check: known ones are left alone; new ones queued first. */
 uint32_t
 crawler_learn(struct crawler *c, const struct addr *a, const struct url *u, bool seed)
 {
 	char buf[512];
-	uint32_t i;
+	bool fresh;
+	uint32_t i = crawl_core_learn(&c->core, a, seed, (int64_t)time(NULL), &fresh);
 
-	if (a->port == 0 || addr_is_unusable(a)) {
-		c->st.dropped_filtered++;
-		return NODE_NONE;
-	}
-	/* An operator's seed is crawled whatever its address; only learnt peers are filtered. */
-	if (!seed && !crawler_publishable(c, a)) {
-		c->st.dropped_filtered++;
-		return NODE_NONE;
-	}
-	i = nodes_find(&c->nodes, a);
-	if (i != NODE_NONE) {
-		if (seed)
-			nodes_at(&c->nodes, i)->flags |= NODE_SEED;
+	if (!fresh)
 		return i;
-	}
-	i = nodes_add(&c->nodes, a);
-	if (i == NODE_NONE) {
-		c->st.dropped_full++;
-		return NODE_NONE;
-	}
-	struct node *n = nodes_at(&c->nodes, i);
+	struct node *n = nodes_at(&c->core.nodes, i);
 	if (u && (u->tls || !u->is_ip || strcmp(u->path, "/") != 0) && url_format(u, buf, sizeof(buf)))
 		n->url = strdup(buf);
-	if (seed)
-		n->flags |= NODE_SEED;
-	n->h.first_seen = (int64_t)time(NULL);
-	nodes_push_fresh(&c->nodes, i);
-	c->st.learnt++;
 	c->dirty = true;
-	if (!c->pass_open) {
-		c->pass_open = true;
-		c->pass_start = c->loop->now;
-		c->pass_checks = 0;
-	}
+	pass_open(c);
 	crawler_wake(c, 0);
 	return i;
 }
@@ -220,11 +176,7 @@ resolve(struct crawler *c, const struct url *u, bool seed)
 	c->lookups = q;
 	/* A pass is not over while names learnt in it are being resolved. */
 	c->resolving++;
-	if (!c->pass_open) {
-		c->pass_open = true;
-		c->pass_start = c->loop->now;
-		c->pass_checks = 0;
-	}
+	pass_open(c);
 }
 
 static void
@@ -258,89 +210,12 @@ resolve_seeds(struct crawler *c)
 	}
 }
 
-/* --- the own-outage guard ------------------------------------------------- */
-
-static void
-recent_push(struct crawler *c, const struct crawler_recent *r)
-{
-	c->recent[c->recent_pos] = *r;
-	c->recent_pos = (c->recent_pos + 1) % CRAWLER_RING;
-	if (c->nrecent < CRAWLER_RING)
-		c->nrecent++;
-}
-
-/* Nearly every recent check of a good node failed at once: the fault is ours. */
-static bool
-outage_now(struct crawler *c, int64_t now)
-{
-	unsigned total = 0, failed = 0;
-
-	for (unsigned k = 0; k < c->nrecent; k++) {
-		const struct crawler_recent *r = &c->recent[k];
-		if (now - r->t > CRAWLER_OUTAGE_SPAN_S)
-			continue;
-		total++;
-		failed += r->failed;
-	}
-	return total >= CRAWLER_OUTAGE_MIN && (double)failed >= CRAWLER_OUTAGE_RATIO * total;
-}
-
-static void
-outage_enter(struct crawler *c, int64_t now)
-{
-	unsigned undone = 0;
-
-	c->outage = true;
-	c->outage_since = now;
-	/* Undo what the failures of this span did to the nodes. */
-	for (unsigned k = 0; k < c->nrecent; k++) {
-		struct crawler_recent *r = &c->recent[k];
-		if (!r->failed || !r->had_prior || now - r->t > CRAWLER_OUTAGE_SPAN_S)
-			continue;
-		r->had_prior = false;
-		struct node *n = nodes_at(&c->nodes, r->idx);
-		if (r->idx >= c->nodes.n || !(n->flags & NODE_USED) || n->gen != r->gen)
-			continue;
-		n->h = r->prior;
-		n->fails = r->prior_fails;
-		n->last_error = r->prior_error;
-		crawler_publish(c, r->idx, crawler_node_good(c, n, now));
-		undone++;
-	}
-	log_warn("crawl", "msg=\"nearly every check of good nodes fails: our network seems down; failures are not counted against nodes\" undone=%u", undone);
-}
-
-static void
-outage_leave(struct crawler *c, int64_t now)
-{
-	c->outage = false;
-	c->nrecent = 0;
-	c->recent_pos = 0;
-	log_info("crawl", "msg=\"checks succeed again: our network is back\" outage_s=%lld",
-	         (long long)(now - c->outage_since));
-}
-
-/* --- results -------------------------------------------------------------- */
-
-static bool
-connection_failure(enum node_error e)
-{
-	return e == NODE_E_REFUSED || e == NODE_E_UNREACHABLE || e == NODE_E_TIMEOUT;
-}
-
-static int64_t
-jitter(struct crawler *c, int64_t ms)
-{
-	/* +-10%: checks of nodes learnt together drift apart instead of marching in step. */
-	int64_t span = ms / 5;
-	return span > 0 ? ms - ms / 10 + (int64_t)rng_below(c->rng, (uint32_t)(span > UINT32_MAX ? UINT32_MAX : span)) : ms;
-}
+/* --- checks --------------------------------------------------------------- */
 
 static void
 release_slot(struct crawler *c, struct crawler_inflight *f)
 {
 	c->free_slots[c->nfree++] = (uint32_t)(f - c->slots);
-	c->inflight--;
 	if (f->fresh)
 		c->inflight_fresh--;
 }
@@ -348,12 +223,14 @@ release_slot(struct crawler *c, struct crawler_inflight *f)
 static void
 pass_maybe_done(struct crawler *c)
 {
-	if (!c->pass_open || c->nodes.nfresh || c->inflight_fresh || c->resolving)
+	if (!c->pass_open || c->core.nodes.nfresh || c->inflight_fresh || c->resolving)
 		return;
 	c->pass_open = false;
-	log_info("crawl", "msg=\"crawl pass done\" nodes=%zu good=%zu checks=%llu ms=%lld",
-	         c->nodes.count, nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6),
-	         (unsigned long long)c->pass_checks, (long long)(c->loop->now - c->pass_start));
+	/* The first pass fills the zone: an event. Later ones (each new node opens one) are debug. */
+	log_msg(c->passes_total++ ? LOG_DEBUG : LOG_INFO, "crawl",
+	        "msg=\"crawl pass done\" nodes=%zu good=%zu checks=%llu ms=%lld", c->core.nodes.count,
+	        nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6), (unsigned long long)c->pass_checks,
+	        (long long)(c->loop->now - c->pass_start));
 }
 
 static void
@@ -361,103 +238,35 @@ on_done(void *arg, void *user, const struct check_result *r)
 {
 	struct crawler *c = arg;
 	struct crawler_inflight *f = user;
-	struct node *n = nodes_at(&c->nodes, f->idx);
-	int64_t now = (int64_t)time(NULL), mono = c->loop->now;
-	char as[ADDR_STRLEN];
+	uint32_t i = f->idx;
+	int64_t now = (int64_t)time(NULL), mono = c->loop->now, ms = mono - f->start;
+	struct crawl_result cr = {
+		.good = r->good, .garbage = r->garbage, .ours = r->ours, .err = (uint8_t)r->err, .dialect = r->dialect,
+	};
 
 	release_slot(c, f);
 	crawler_wake(c, 0);
-	if (!(n->flags & NODE_USED) || n->gen != f->gen)
-		return; /* forgotten meanwhile */
-	n->flags &= (uint8_t)~NODE_INFLIGHT;
-	c->st.checks++;
+	if (log_on(LOG_DEBUG)) {
+		char as[ADDR_STRLEN];
+		addr_str(&nodes_at(&c->core.nodes, i)->addr, as, sizeof(as));
+		if (r->good)
+			log_debug("crawl", "node=%s result=good peers=%u ms=%lld dialect=%s detail=\"%s\"", as, r->peers,
+			          (long long)ms, r->dialect == 2 ? "1.1" : "0.1", r->detail ? r->detail : "");
+		else
+			log_debug("crawl", "node=%s result=bad reason=%s ms=%lld garbage=%s detail=\"%s\"", as,
+			          node_error_name(r->err), (long long)ms, r->garbage ? "yes" : "no", r->detail ? r->detail : "");
+	}
 	c->pass_checks++;
-	addr_str(&n->addr, as, sizeof(as));
-	if (r->good) {
-		c->st.good++;
-		log_debug("crawl", "node=%s result=good peers=%u ms=%lld dialect=%s detail=\"%s\"", as, r->peers,
-		          (long long)(mono - f->start), r->dialect == 2 ? "1.1" : "0.1", r->detail ? r->detail : "");
-	} else {
-		c->st.bad++;
-		c->st.by_error[r->err]++;
-		log_debug("crawl", "node=%s result=bad reason=%s ms=%lld detail=\"%s\"", as, node_error_name(r->err),
-		          (long long)(mono - f->start), r->detail ? r->detail : "");
-	}
-
-	/* The guard looks at nodes that were good: when they all fail together, it is us. */
-	if (f->was_good) {
-		struct crawler_recent rec = {
-			.t = now, .failed = !r->good && connection_failure(r->err), .idx = f->idx, .gen = f->gen,
-			.had_prior = !r->good, .prior = n->h, .prior_fails = n->fails, .prior_error = n->last_error,
-		};
-		recent_push(c, &rec);
-	}
-	if (r->good && c->outage)
-		outage_leave(c, now);
-	if (!r->good && r->ours) {
-		/* Our memory budget, not the node: try again soon, count nothing. */
-		nodes_schedule(&c->nodes, f->idx, mono + jitter(c, OUTAGE_RETRY_MS));
-		pass_maybe_done(c);
-		return;
-	}
-	if (!r->good && connection_failure(r->err) && c->outage) {
-		/* Not the node's fault: try again later, count nothing. */
-		nodes_schedule(&c->nodes, f->idx, mono + OUTAGE_RETRY_MS);
-		pass_maybe_done(c);
-		return;
-	}
-
-	health_update(&n->h, now, r->good);
-	n->last_error = (uint8_t)r->err;
-	if (r->dialect)
-		n->dialect = r->dialect;
-	n->fails = r->good ? 0 : (uint8_t)(n->fails < 255 ? n->fails + 1 : 255);
-	if (r->garbage) {
-		n->banned_until = now + BAN_S;
-		c->st.banned++;
-		log_info("crawl", "msg=\"node banned for a day: garbage\" node=%s detail=\"%s\"", as, r->detail ? r->detail : "");
-	}
+	unsigned ev = crawl_core_done(&c->core, i, f->gen, &cr, mono, now);
 	c->dirty = true;
-
-	bool good = crawler_node_good(c, n, now);
-	crawler_publish(c, f->idx, good);
-
-	if (!c->outage && f->was_good && outage_now(c, now)) {
-		outage_enter(c, now);
-		nodes_schedule(&c->nodes, f->idx, mono + OUTAGE_RETRY_MS);
-		pass_maybe_done(c);
-		return;
-	}
-
-	int64_t delay_s;
-	enum health_fate fate = health_fate(&n->h, &delay_s);
-	if (fate == HEALTH_FORGET && !(n->flags & NODE_SEED)) {
-		crawler_publish(c, f->idx, false);
-		nodes_del(&c->nodes, f->idx);
-		c->st.forgotten++;
-		pass_maybe_done(c);
-		return;
-	}
-	int64_t due_ms;
-	if (good) {
-		due_ms = jitter(c, (int64_t)c->cfg->interval * 1000);
-	} else {
-		/* Exponential backoff from min(--interval, 60 s), capped; the rules' ignore periods win. */
-		int64_t base = c->cfg->interval < 60 ? c->cfg->interval : 60;
-		int64_t s = base << (n->fails > 12 ? 12 : n->fails - 1);
-		if (s > BACKOFF_MAX_S)
-			s = BACKOFF_MAX_S;
-		if (fate == HEALTH_IGNORE && delay_s > s)
-			s = delay_s;
-		due_ms = jitter(c, s * 1000);
-	}
-	if (n->banned_until > now && (n->banned_until - now) * 1000 > due_ms)
-		due_ms = (n->banned_until - now) * 1000;
-	nodes_schedule(&c->nodes, f->idx, mono + due_ms);
+	if (ev & CRAWL_EV_OUTAGE_END)
+		log_info("crawl", "msg=\"checks succeed again: our network is back\" outage_s=%lld",
+		         (long long)(now - c->core.outage_since));
+	if (ev & CRAWL_EV_OUTAGE_BEGIN)
+		log_warn("crawl", "msg=\"nearly every check of good nodes fails: our network seems down; failures are not counted against nodes\" undone=%u",
+		         c->core.undone);
 	pass_maybe_done(c);
 }
-
-/* --- dispatch ------------------------------------------------------------- */
 
 static void
 node_url(const struct node *n, struct url *u)
@@ -476,43 +285,38 @@ dispatch(struct crawler *c)
 {
 	int64_t mono = c->loop->now, now = (int64_t)time(NULL);
 
-	while (c->inflight < c->cfg->concurrency) {
-		uint32_t i = nodes_next(&c->nodes, mono);
+	while (c->core.inflight < c->cfg->concurrency) {
+		uint32_t i = crawl_core_next(&c->core, mono, now);
 		if (i == NODE_NONE)
 			break;
-		struct node *n = nodes_at(&c->nodes, i);
-		if (n->banned_until > now) {
-			nodes_schedule(&c->nodes, i, mono + (n->banned_until - now) * 1000);
-			continue;
-		}
+		struct node *n = nodes_at(&c->core.nodes, i);
 		struct crawler_inflight *f = &c->slots[c->free_slots[--c->nfree]];
 		struct check_result r;
 		struct url u;
-		*f = (struct crawler_inflight){
-			.idx = i, .gen = n->gen, .start = mono, .fresh = n->h.checks == 0,
-			.was_good = crawler_node_good(c, n, now), .c = c,
-		};
-		c->inflight++;
+		*f = (struct crawler_inflight){ .idx = i, .gen = n->gen, .start = mono, .fresh = n->h.checks == 0, .c = c };
 		if (f->fresh)
 			c->inflight_fresh++;
-		n->flags |= NODE_INFLIGHT;
 		node_url(n, &u);
 		if (!check_start(&c->env, &n->addr, &u, n->dialect, mono + (int64_t)c->cfg->timeout * 1000, f, &r))
 			on_done(c, f, &r);
 	}
 }
 
+/* Once a minute at info: what the crawler did in that minute, and where it stands. */
 static void
 summary(struct crawler *c)
 {
-	struct crawler_stats *m = &c->st_minute;
+	const struct crawl_stats *st = &c->core.st, *m = &c->st_minute;
 
-	log_info("crawl", "msg=summary checked=%llu good=%llu bad=%llu new=%llu inflight=%u nodes=%zu published=%zu queued_new=%zu outage=%s",
-	         (unsigned long long)(c->st.checks - m->checks), (unsigned long long)(c->st.good - m->good),
-	         (unsigned long long)(c->st.bad - m->bad), (unsigned long long)(c->st.learnt - m->learnt),
-	         c->inflight, c->nodes.count, nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6),
-	         c->nodes.nfresh, c->outage ? "yes" : "no");
-	*m = c->st;
+	log_info("crawl", "msg=summary checked=%llu good=%llu bad=%llu rechecks=%llu new=%llu banned=%llu forgotten=%llu passes=%llu inflight=%u nodes=%zu published=%zu queued_new=%zu outage=%s",
+	         (unsigned long long)(st->checks - m->checks), (unsigned long long)(st->good - m->good),
+	         (unsigned long long)(st->bad - m->bad), (unsigned long long)(st->rechecks - m->rechecks),
+	         (unsigned long long)(st->learnt - m->learnt), (unsigned long long)(st->banned - m->banned),
+	         (unsigned long long)(st->forgotten - m->forgotten), (unsigned long long)(c->passes_total - c->passes_minute),
+	         c->core.inflight, c->core.nodes.count, nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6),
+	         c->core.nodes.nfresh, c->core.outage ? "yes" : "no");
+	c->st_minute = *st;
+	c->passes_minute = c->passes_total;
 }
 
 static void
@@ -539,10 +343,8 @@ on_tick(struct loop *l, void *arg)
 		next = c->next_seed_resolve;
 	if (c->env.nlive)
 		next = l->now + TICK_MS;
-	if (c->inflight < c->cfg->concurrency && nodes_next_due(&c->nodes) < next)
-		next = nodes_next_due(&c->nodes);
-	if (c->inflight < c->cfg->concurrency && c->nodes.nfresh)
-		next = l->now;
+	if (c->core.inflight < c->cfg->concurrency && crawl_core_next_due(&c->core) < next)
+		next = crawl_core_next_due(&c->core);
 	loop_timer_arm(l, c->timer, next > l->now ? next - l->now : 0);
 }
 
@@ -567,7 +369,8 @@ crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct
 		return 0;
 	uint64_t seed;
 	rng_bytes(rng, &seed, sizeof(seed));
-	nodes_init(&c->nodes, cfg->max_nodes, seed);
+	struct crawl_params p = { .interval = cfg->interval, .port = cfg->port, .allow_private = cfg->allow_private };
+	crawl_core_init(&c->core, &p, &health_ours, rng, cfg->max_nodes, seed, on_publish, c);
 	c->slots = calloc(cfg->concurrency, sizeof(*c->slots));
 	c->free_slots = calloc(cfg->concurrency, sizeof(*c->free_slots));
 	if (!c->slots || !c->free_slots)
@@ -612,12 +415,10 @@ crawler_start(struct crawler *c)
 	c->timer = loop_timer_new(c->loop, on_tick, c);
 	c->next_summary = c->loop->now + SUMMARY_MS;
 	c->next_seed_resolve = c->loop->now;
-	if (!c->pass_open && c->nodes.nfresh) {
-		c->pass_open = true;
-		c->pass_start = c->loop->now;
-	}
+	if (c->core.nodes.nfresh)
+		pass_open(c);
 	log_info("crawl", "msg=started seeds=%d nodes=%zu concurrency=%u timeout=%u interval=%u port=%u",
-	         c->cfg->nseeds, c->nodes.count, c->cfg->concurrency, c->cfg->timeout, c->cfg->interval, c->cfg->port);
+	         c->cfg->nseeds, c->core.nodes.count, c->cfg->concurrency, c->cfg->timeout, c->cfg->interval, c->cfg->port);
 	crawler_wake(c, 0);
 }
 
@@ -637,7 +438,7 @@ crawler_close(struct crawler *c)
 		resolver_close(&c->resolver);
 	if (c->have_anchors)
 		tls_anchors_free(&c->anchors);
-	nodes_free(&c->nodes);
+	crawl_core_free(&c->core);
 	free(c->slots);
 	free(c->free_slots);
 	free(c->other);

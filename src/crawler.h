@@ -1,11 +1,11 @@
 /*
- * crawler: discovers and checks the network (SPEC 5). It owns the node
- * table, schedules checks (never-checked nodes first, most recently
- * learnt first; known nodes when due; at most --concurrency at once),
- * applies the health model, keeps the published nodes of the zone in
- * step at once, resolves host names with the stub resolver, guards
- * against our own outages, and keeps nodes.csv. After start-up nothing
- * here exits: failures are logged and counted.
+ * crawler: discovers and checks the network (SPEC 5) on the loop. It runs
+ * the crawler core (crawl_core.h: the node table, the schedule, the health
+ * model, the own-outage guard) with real checks (check.h, at most
+ * --concurrency at once), keeps the published nodes of the zone in step
+ * at once, resolves host names with the stub resolver, and keeps
+ * nodes.csv. After start-up nothing here exits: failures are logged and
+ * counted.
  */
 #ifndef SEEDD_CRAWLER_H
 #define SEEDD_CRAWLER_H
@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "crawl_core.h"
 #include "config.h"
 #include "loop.h"
-#include "nodes.h"
 #include "resolver.h"
 #include "rng.h"
 #include "snapshot.h"
@@ -24,28 +24,8 @@
 #include "zone.h"
 #include "zonestore.h"
 
-#define CRAWLER_OUTAGE_SPAN_S 60   /* the span the own-outage guard looks at */
-#define CRAWLER_OUTAGE_MIN 10      /* checks of good nodes needed to decide */
-#define CRAWLER_OUTAGE_RATIO 0.9   /* share of them failing at once */
-#define CRAWLER_RING 64
-
 struct crawler_inflight;
 struct name_lookup;
-
-struct crawler_recent {
-	int64_t t;        /* unix s */
-	bool failed;
-	uint32_t idx, gen;
-	bool had_prior;   /* a failure: the state before it, to undo */
-	struct health prior;
-	uint8_t prior_fails, prior_error;
-};
-
-struct crawler_stats {
-	uint64_t checks, good, bad, learnt, dropped_full, dropped_filtered, forgotten, banned;
-	uint64_t by_error[NODE_E_COUNT];
-	uint64_t saves, save_errors;
-};
 
 struct crawler {
 	const struct config *cfg;
@@ -56,7 +36,7 @@ struct crawler {
 	int dirfd;
 	int timer;
 	bool on;
-	struct nodes nodes;
+	struct crawl_core core; /* the node table and every decision */
 	struct check_env env;
 	struct tls_anchors anchors;
 	bool have_anchors;
@@ -64,18 +44,13 @@ struct crawler {
 	bool have_resolver;
 	struct crawler_inflight *slots;
 	uint32_t *free_slots;
-	uint32_t nfree, inflight, inflight_fresh;
+	uint32_t nfree, inflight_fresh;
 	uint32_t resolving; /* host-name lookups under way */
 	struct name_lookup *lookups;
 	/* the current crawl pass: from new nodes appearing to none left */
 	bool pass_open;
 	int64_t pass_start;
 	uint64_t pass_checks;
-	/* own-outage guard */
-	bool outage;
-	int64_t outage_since;
-	struct crawler_recent recent[CRAWLER_RING];
-	unsigned nrecent, recent_pos;
 	/* host names recently resolved (hash, unix s), so a name reported by many peers is asked once */
 	uint64_t name_hash[256];
 	int64_t name_time[256];
@@ -89,7 +64,8 @@ struct crawler {
 	char *(*extra_rows)(void *ctx, size_t *len);
 	void *extra_ctx;
 	const char *extra_network;
-	struct crawler_stats st, st_minute;
+	struct crawl_stats st_minute; /* the counters at the last summary line */
+	uint64_t passes_total, passes_minute, saves, save_errors;
 	int64_t last_save; /* unix s of the last nodes.csv written */
 };
 

@@ -25,20 +25,21 @@ static void
 load_row(void *ctx, const struct nodescsv_row *row)
 {
 	struct crawler *c = ctx;
-	int64_t now = (int64_t)time(NULL), mono = c->loop->now;
+	struct crawl_core *k = &c->core;
+	int64_t now = (int64_t)time(NULL);
 
-	if (addr_is_unusable(&row->addr) || nodes_find(&c->nodes, &row->addr) != NODE_NONE)
+	if (addr_is_unusable(&row->addr) || nodes_find(&k->nodes, &row->addr) != NODE_NONE)
 		return;
-	if (!crawler_publishable(c, &row->addr)) {
-		c->st.dropped_filtered++;
+	if (!crawl_core_publishable(k, &row->addr)) {
+		k->st.dropped_filtered++;
 		return;
 	}
-	uint32_t i = nodes_add(&c->nodes, &row->addr);
+	uint32_t i = nodes_add(&k->nodes, &row->addr);
 	if (i == NODE_NONE) {
-		c->st.dropped_full++;
+		k->st.dropped_full++;
 		return;
 	}
-	struct node *n = nodes_at(&c->nodes, i);
+	struct node *n = nodes_at(&k->nodes, i);
 	n->h = row->h;
 	n->dialect = row->dialect;
 	n->last_error = (uint8_t)row->last_error;
@@ -47,18 +48,7 @@ load_row(void *ctx, const struct nodescsv_row *row)
 		n->url = strdup(row->url);
 	if (!n->h.first_seen)
 		n->h.first_seen = now;
-	if (n->h.checks == 0) {
-		nodes_push_fresh(&c->nodes, i);
-		return;
-	}
-	bool good = crawler_node_good(c, n, now);
-	crawler_publish(c, i, good);
-	/* Due when its interval since the last check ends; overdue ones spread over one interval. */
-	int64_t iv = (int64_t)c->cfg->interval;
-	int64_t wait = (good ? iv : iv / 2 + 1) - (now - n->h.last_check);
-	if (wait <= 0)
-		wait = (int64_t)rng_below(c->rng, (uint32_t)(iv > 0 ? iv : 1));
-	nodes_schedule(&c->nodes, i, mono + wait * 1000);
+	crawl_core_loaded(k, i, row->good, c->loop->now, now);
 }
 
 void
@@ -85,7 +75,7 @@ crawler_load_nodes(struct crawler *c)
 		}
 		if (k == 0)
 			c->seen = id;
-		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[k], c->nodes.count,
+		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[k], c->core.nodes.count,
 		         nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6));
 		if (k == 1)
 			c->dirty = true;
@@ -109,9 +99,9 @@ crawler_poll(struct crawler *c)
 	if (snapshot_read(c->dirfd, NODESCSV_FILE, &buf, &len, &id) < 0)
 		return;
 	c->seen = id;
-	size_t before = c->nodes.count;
+	size_t before = c->core.nodes.count;
 	if (nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &other, &olen) == 0)
-		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", c->nodes.count - before);
+		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", c->core.nodes.count - before);
 	free(other);
 	free(buf);
 	c->dirty = true;
@@ -125,7 +115,7 @@ crawler_save(struct crawler *c, bool force)
 
 	if (!c->on || (!c->dirty && !force))
 		return 0;
-	char *buf = nodescsv_format(&c->nodes, crawler_good_for_csv, c, c->other, c->other_len, &len);
+	char *buf = nodescsv_format(&c->core.nodes, crawler_good_for_csv, c, c->other, c->other_len, &len);
 	if (buf && c->extra_rows) {
 		size_t xl;
 		char *x = c->extra_rows(c->extra_ctx, &xl), *nb = x ? realloc(buf, len + xl + 1) : NULL;
@@ -137,18 +127,18 @@ crawler_save(struct crawler *c, bool force)
 		buf = nb ? nb : (free(buf), NULL);
 	}
 	if (!buf) {
-		c->st.save_errors++;
+		c->save_errors++;
 		log_error("crawl", "msg=\"out of memory writing nodes.csv\"");
 		return -1;
 	}
 	int rc = snapshot_write(c->dirfd, NODESCSV_FILE, buf, len);
 	free(buf);
 	if (rc < 0) {
-		c->st.save_errors++;
+		c->save_errors++;
 		log_error("crawl", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE, strerror(errno));
 		return -1;
 	}
-	c->st.saves++;
+	c->saves++;
 	c->last_save = (int64_t)time(NULL);
 	c->dirty = false;
 	snapshot_stat(c->dirfd, NODESCSV_FILE, &c->seen);
@@ -173,20 +163,14 @@ sync_set(struct crawler *c, struct nodeset *s, int family)
 {
 	int64_t now = (int64_t)time(NULL);
 
-	for (size_t k = 0; k < s->n; k++) {
+	for (size_t j = 0; j < s->n; j++) {
 		struct addr a = { .family = family, .port = c->cfg->port };
-		memcpy(a.ip, s->nodes[k].ip, s->alen);
-		uint32_t i = nodes_find(&c->nodes, &a);
-		if (i == NODE_NONE) {
-			/* A node row with no history: published as the last known state, checked first. */
-			i = crawler_learn(c, &a, NULL, false);
-			if (i == NODE_NONE)
-				continue;
-		}
-		struct node *n = nodes_at(&c->nodes, i);
-		n->flags |= NODE_PUBLISHED;
-		if (!crawler_node_good(c, n, now) && n->heap && !(n->flags & NODE_INFLIGHT))
-			nodes_schedule(&c->nodes, i, c->loop->now);
+		memcpy(a.ip, s->nodes[j].ip, s->alen);
+		uint32_t i = nodes_find(&c->core.nodes, &a);
+		/* A node row with no history: published as the last known state, checked first. */
+		if (i == NODE_NONE && (i = crawler_learn(c, &a, NULL, false)) == NODE_NONE)
+			continue;
+		crawl_core_zone_row(&c->core, i, c->loop->now, now);
 	}
 }
 

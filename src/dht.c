@@ -362,7 +362,7 @@ node_answered(struct dht *d, const struct addr *a, const uint8_t *id, const uint
 	}
 	memcpy(d->peer[i].id, id, KRPC_ID_LEN);
 	struct node *n = nodes_at(&d->nodes, i);
-	n->fails = 0;
+	n->h.fails = 0;
 	n->last_error = NODE_E_NONE;
 	d->nodes_dirty = true;
 	near_add(d, id, a);

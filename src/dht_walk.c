@@ -92,10 +92,8 @@ sweep(struct dht *d, int64_t now_ms, int64_t now_s)
 			/* bittorrent-dht ignores methods it does not know: treat silence as no. */
 			d->peer[i].si = DHT_SI_NO;
 		}
-		if (n->fails < UINT8_MAX)
-			n->fails++;
-		/* Gone: three misses in a row and nothing heard for an hour. */
-		if (n->fails >= 3 && now_s - n->h.last_success > 3600) {
+		/* Gone: three misses in a row (health_update counts them) and nothing heard for an hour. */
+		if (n->h.fails >= 3 && now_s - n->h.last_success > 3600) {
 			nodes_del(&d->nodes, i);
 			continue;
 		}

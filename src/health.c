@@ -1,7 +1,8 @@
 /*
- * health: SPEC 5's decaying statistics. Each window is an exponential
- * moving average over time: after a check, older evidence keeps weight
- * f = exp(-age/tau) and the new result takes the rest.
+ * health: the history's arithmetic and our model. Each window is an
+ * exponential moving average over time: after a check, older evidence
+ * keeps weight f = exp(-age/tau) and the new result takes the rest, so
+ * r / w is the share of the observed time the node answered.
  */
 #include <math.h>
 
@@ -11,6 +12,10 @@ const int64_t health_tau[HEALTH_WINDOWS] = {
 	2 * 3600, 8 * 3600, 24 * 3600, 7 * 24 * 3600, 30 * 24 * 3600,
 };
 const char *const health_win_name[HEALTH_WINDOWS] = { "2h", "8h", "1d", "1w", "30d" };
+
+const struct health_model health_ours = {
+	.name = "seedd", .publish = health_publish, .delay = health_delay, .forget = health_forget,
+};
 
 void
 health_update(struct health *h, int64_t now, bool good)
@@ -30,48 +35,75 @@ health_update(struct health *h, int64_t now, bool good)
 	if (good) {
 		h->successes++;
 		h->last_success = now;
+		h->fails = 0;
+		if (!h->run_start)
+			h->run_start = now;
+	} else {
+		if (h->fails < UINT8_MAX)
+			h->fails++;
+		/* A second failure in a row confirms an outage; the run of answers ends. */
+		if (h->fails >= 2 && h->run_start) {
+			h->run_start = 0;
+			h->last_down = now;
+		}
 	}
 	h->last_check = now;
 	if (!h->first_seen)
 		h->first_seen = now;
 }
 
-bool
-health_good(const struct health *h)
+double
+health_availability(const struct health *h, int win)
 {
-	/* SPEC 5 rules: r above and c above, per window. */
-	static const double rmin[HEALTH_WINDOWS] = { 0.85, 0.70, 0.55, 0.45, 0.35 };
-	static const double cmin[HEALTH_WINDOWS] = { 2, 4, 8, 16, 32 };
+	const struct health_win *w = &h->win[win];
 
-	if (h->checks <= 3 && 2 * (uint64_t)h->successes >= h->checks && h->checks > 0)
-		return true;
-	for (int i = 0; i < HEALTH_WINDOWS; i++)
-		if (h->win[i].r > rmin[i] && h->win[i].c > cmin[i])
-			return true;
-	return false;
+	return w->w > 0 ? w->r / w->w : 0.0;
 }
 
-enum health_fate
-health_fate(const struct health *h, int64_t *secs)
+bool
+health_publish(const struct health *h, int64_t now, bool published, int64_t interval)
 {
-	/* Optimistic reliability r + (1 - w): time never observed counted as up. */
-	static const int win[] = { HEALTH_30D, HEALTH_1W, HEALTH_1D, HEALTH_8H };
-	static const double lim[] = { 0.20, 0.16, 0.12, 0.08 };
-	static const int64_t ban[] = { 10 * 86400, 3 * 86400, 8 * 3600, 2 * 3600 };
-	const struct health_win *d = &h->win[HEALTH_1D];
+	if (h->checks == 0)
+		return published; /* never checked: as zone.csv or nodes.csv left it */
+	if (h->fails == 1)
+		return published && h->last_success; /* held until the early re-check confirms it */
+	if (h->fails > 1)
+		return false;
+	if (!h->last_down || published)
+		return true; /* it never went down after answering, or it is kept */
+	/* Back from an outage: a reliable week lets it in at once, else a stable run. */
+	if (health_availability(h, HEALTH_1W) >= HEALTH_TRUST)
+		return true;
+	return now - h->run_start >= HEALTH_STABLE_IV * interval;
+}
 
-	*secs = 0;
-	if (health_good(h))
-		return HEALTH_KEEP;
-	if (d->c > 8 && d->r + (1.0 - d->w) < 0.05)
-		return HEALTH_FORGET;
-	/* The longest ignore that applies wins. */
-	for (int i = 0; i < 4; i++) {
-		const struct health_win *w = &h->win[win[i]];
-		if (w->c > 2 && w->r + (1.0 - w->w) < lim[i]) {
-			*secs = ban[i];
-			return HEALTH_IGNORE;
-		}
+int64_t
+health_delay(const struct health *h, int64_t now, bool published, int64_t interval)
+{
+	if (interval < 1)
+		interval = 1;
+	if (h->fails == 0)
+		return interval;
+	if (h->fails == 1 && published) {
+		int64_t s = interval / 10;
+		return s < 1 ? 1 : s > HEALTH_RECHECK_MAX_S ? HEALTH_RECHECK_MAX_S : s;
 	}
-	return HEALTH_KEEP;
+	/* interval, interval, 2, 4, 8 ... intervals: never sooner than one interval. */
+	int k = h->fails > 2 ? h->fails - 2 : 0;
+	int64_t s = interval << (k > 20 ? 20 : k);
+	int64_t cap = h->last_success && now - h->last_success < HEALTH_RECENT_S ?
+	              HEALTH_CAP_RECENT_IV * interval : HEALTH_CAP_S;
+	if (cap < interval)
+		cap = interval;
+	return s < cap ? s : cap;
+}
+
+bool
+health_forget(const struct health *h, int64_t now)
+{
+	if (h->fails == 0)
+		return false;
+	if (!h->last_success)
+		return h->checks >= 3 && now - h->first_seen >= HEALTH_FORGET_NEVER_S;
+	return now - h->last_success >= HEALTH_FORGET_SILENT_S;
 }

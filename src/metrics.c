@@ -69,21 +69,22 @@ crawler(struct sbuf *b, const struct metrics_src *m)
 	if (!c->on)
 		return;
 	family(b, "crawler_checks_total", "counter", "Node checks, by result.");
-	sb_printf(b, "seedd_crawler_checks_total{result=\"good\"} %llu\n", (unsigned long long)c->st.good);
-	sb_printf(b, "seedd_crawler_checks_total{result=\"bad\"} %llu\n", (unsigned long long)c->st.bad);
+	sb_printf(b, "seedd_crawler_checks_total{result=\"good\"} %llu\n", (unsigned long long)c->core.st.good);
+	sb_printf(b, "seedd_crawler_checks_total{result=\"bad\"} %llu\n", (unsigned long long)c->core.st.bad);
 	family(b, "crawler_check_errors_total", "counter", "Failed node checks, by error.");
 	for (int e = 1; e < NODE_E_COUNT; e++)
 		sb_printf(b, "seedd_crawler_check_errors_total{error=\"%s\"} %llu\n", node_error_name((enum node_error)e),
-		    (unsigned long long)c->st.by_error[e]);
+		    (unsigned long long)c->core.st.by_error[e]);
 	family(b, "crawler_nodes", "gauge", "Nodes in the crawler's table, and those published.");
-	sb_printf(b, "seedd_crawler_nodes{state=\"known\"} %zu\n", c->nodes.count);
+	sb_printf(b, "seedd_crawler_nodes{state=\"known\"} %zu\n", c->core.nodes.count);
 	sb_printf(b, "seedd_crawler_nodes{state=\"published\"} %zu\n",
 	    nodeset_count(&m->zone->v4) + nodeset_count(&m->zone->v6));
-	sb_printf(b, "seedd_crawler_nodes{state=\"checking\"} %u\n", c->inflight);
-	one(b, "crawler_learnt_total", "counter", "Node addresses learnt.", c->st.learnt);
-	one(b, "crawler_forgotten_total", "counter", "Nodes forgotten by the health model.", c->st.forgotten);
-	one(b, "crawler_banned_total", "counter", "Nodes banned for garbage.", c->st.banned);
-	one(b, "crawler_outage", "gauge", "1 while our own network seems down.", c->outage);
+	sb_printf(b, "seedd_crawler_nodes{state=\"checking\"} %u\n", c->core.inflight);
+	one(b, "crawler_learnt_total", "counter", "Node addresses learnt.", c->core.st.learnt);
+	one(b, "crawler_forgotten_total", "counter", "Nodes forgotten by the health model.", c->core.st.forgotten);
+	one(b, "crawler_banned_total", "counter", "Nodes banned for garbage.", c->core.st.banned);
+	one(b, "crawler_rechecks_total", "counter", "Early re-checks of published nodes that failed once.", c->core.st.rechecks);
+	one(b, "crawler_outage", "gauge", "1 while our own network seems down.", c->core.outage);
 }
 
 static void
@@ -176,7 +177,7 @@ metrics_text(const struct metrics_src *m, size_t *len)
 		sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"infohashes.csv\"} %lld\n",
 		    (long long)m->dht->ih_last_save);
 	one(&b, "snapshot_errors_total", "counter", "Failed writes of data files.",
-	    m->store->save_errors + m->crawler->st.save_errors);
+	    m->store->save_errors + m->crawler->save_errors);
 	one(&b, "http_requests_total", "counter", "Requests to this HTTP server.", m->http->requests);
 	long rss = rss_bytes();
 	one(&b, "process_resident_memory_bytes", "gauge", "Resident memory of seedd.", rss > 0 ? (unsigned long long)rss : 0);
@@ -201,7 +202,7 @@ metrics_health(const struct metrics_src *m, int64_t now, char *why, size_t whyle
 		snprintf(why, whylen, "zone.csv cannot be written in the data directory\n");
 		return 503;
 	}
-	if (m->crawler->on && m->crawler->outage) {
+	if (m->crawler->on && m->crawler->core.outage) {
 		snprintf(why, whylen, "our network seems down: nearly every check of good nodes fails\n");
 		return 503;
 	}

@@ -32,11 +32,12 @@ enum node_flag {
 	NODE_FRESH = 4,     /* on the never-checked stack */
 	NODE_PUBLISHED = 8, /* in the zone */
 	NODE_SEED = 16,     /* from --seed: never forgotten */
+	NODE_GOOD = 32,     /* the health model's verdict (published when port and address allow) */
 };
 
 struct node {
 	struct addr addr;
-	uint8_t flags, dialect, last_error, fails; /* fails: consecutive failed checks */
+	uint8_t flags, dialect, last_error;
 	uint32_t gen;
 	uint32_t hnext;   /* hash chain, or free list */
 	uint32_t heap;    /* position in the heap + 1; 0 = not queued */

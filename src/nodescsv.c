@@ -14,20 +14,20 @@
 static const char *const header =
 	"ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
 	"reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-	"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id\n";
+	"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down\n";
 
 enum col {
 	C_IP, C_GOOD, C_LAST_CHECK, C_PORT, C_NETWORK, C_FIRST_SEEN, C_LAST_SUCCESS,
 	C_CHECKS, C_SUCCESSES, C_RELIABILITY, C_LAST_ERROR, C_DIALECT, C_BANNED,
 	C_WIN, /* r2h c2h w2h ... r30d c30d w30d: 15 columns */
-	C_URL = C_WIN + 3 * HEALTH_WINDOWS, C_NODE_ID, C_COUNT,
+	C_URL = C_WIN + 3 * HEALTH_WINDOWS, C_NODE_ID, C_FAILS, C_RUN_START, C_LAST_DOWN, C_COUNT,
 };
 
 static const char *const col_names[C_COUNT] = {
 	"ip", "good", "last_check_time", "port", "network", "first_seen", "last_success",
 	"checks", "successes", "reliability", "last_error", "dialect", "banned_until",
 	"r2h", "c2h", "w2h", "r8h", "c8h", "w8h", "r1d", "c1d", "w1d",
-	"r1w", "c1w", "w1w", "r30d", "c30d", "w30d", "url", "node_id",
+	"r1w", "c1w", "w1w", "r30d", "c30d", "w30d", "url", "node_id", "fails", "run_start", "last_down",
 };
 
 void
@@ -146,7 +146,9 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 	if (nodescsv_time_parse(FIELD(C_LAST_CHECK), &r->h.last_check) < 0 ||
 	    nodescsv_time_parse(FIELD(C_FIRST_SEEN), &r->h.first_seen) < 0 ||
 	    nodescsv_time_parse(FIELD(C_LAST_SUCCESS), &r->h.last_success) < 0 ||
-	    nodescsv_time_parse(FIELD(C_BANNED), &r->banned_until) < 0)
+	    nodescsv_time_parse(FIELD(C_BANNED), &r->banned_until) < 0 ||
+	    nodescsv_time_parse(FIELD(C_RUN_START), &r->h.run_start) < 0 ||
+	    nodescsv_time_parse(FIELD(C_LAST_DOWN), &r->h.last_down) < 0)
 		return "bad time";
 	/* The prototype's report has no counts: one check, its result. */
 	r->h.checks = r->h.last_check ? 1 : 0;
@@ -198,6 +200,16 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 			return "bad window w";
 		hw->w = x;
 	}
+	/* Files without the model's columns: the last check tells whether it failed. */
+	if (r->h.checks)
+		r->h.fails = r->h.last_success ? r->h.last_success != r->h.last_check : !r->good;
+	if (*FIELD(C_FAILS)) {
+		if (parse_uint(FIELD(C_FAILS), UINT8_MAX, &u) < 0)
+			return "bad fails";
+		r->h.fails = (uint8_t)u;
+	}
+	if (col[C_RUN_START] < 0 && !r->h.fails)
+		r->h.run_start = r->h.last_success ? r->h.last_success : r->h.last_check;
 	r->node_id = FIELD(C_NODE_ID);
 	r->url = FIELD(C_URL);
 	if (*r->url) {
@@ -308,7 +320,7 @@ nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn
                     nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len, size_t *len)
 {
 	bool ws = strcmp(network, NODESCSV_NETWORK) == 0;
-	char *buf = NULL, ip[ADDR_STRLEN], lc[20], fs[20], ls[20], bu[20];
+	char *buf = NULL, ip[ADDR_STRLEN], lc[20], fs[20], ls[20], bu[20], rs[20], ld[20];
 	size_t cap = 0;
 
 	*len = 0;
@@ -339,7 +351,9 @@ nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn
 		                 : appendf(&buf, len, &cap, n->addr.family == AF_INET6 ? ",ws://[%s]:%u/" : ",ws://%s:%u/",
 		                           ip, n->addr.port) < 0)
 			goto oom;
-		if (appendf(&buf, len, &cap, ",%s\n", id_fn ? id_fn(ctx, (uint32_t)i) : "") < 0)
+		nodescsv_time_str(h->run_start, rs);
+		nodescsv_time_str(h->last_down, ld);
+		if (appendf(&buf, len, &cap, ",%s,%u,%s,%s\n", id_fn ? id_fn(ctx, (uint32_t)i) : "", h->fails, rs, ld) < 0)
 			goto oom;
 	}
 	if (other_len && append(&buf, len, &cap, other, other_len) < 0)

@@ -21,7 +21,7 @@ import time
 
 HEADER = ("ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
           "reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id")
+          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down")
 TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 PREFIX = "crawl"
 

@@ -45,7 +45,7 @@ MAX_MESSAGE = 2 * 1024 * 1024
 MAX_PEERS = 1000
 HEADER = ("ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
           "reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id").split(",")
+          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down").split(",")
 WINDOWS = (("2h", 7200), ("8h", 28800), ("1d", 86400), ("1w", 604800), ("30d", 2592000))
 ALNUM = string.ascii_letters + string.digits
 T0 = time.monotonic()
@@ -291,7 +291,7 @@ class Crawler:
         except ssl.SSLError:
             raise Fail("tls")
         except wse.InvalidHandshake:
-            raise Fail("handshake")
+            raise Fail("handshake", ban=True)
         except OSError:
             raise Fail("unreachable")
         try:
@@ -334,7 +334,10 @@ class Crawler:
             await ws.send(json.dumps({"identifier": ident, "type": "question",
                                       "content": {"type": "want_peers", "count": 10000}}))
             while True:
-                m = await self.recv(ws)
+                try:  # silence to want_peers counts as failing it: ask info (SPEC 5)
+                    m = await asyncio.wait_for(self.recv(ws), self.timeout / 2)
+                except asyncio.TimeoutError:
+                    return await self.ask_info(ws)
                 if "id" in m and "data" in m:
                     if m.get("type") in ("error", "response:peers"):
                         break  # a reply shaped like 1.1: ask again in 1.1
@@ -400,7 +403,7 @@ class Crawler:
                        dialect=r.get("dialect", ""), banned_until=r.get("banned_until", ""), url=nd.url, **w)
             rows.append(row)
         with open(os.path.join(d, "nodes.csv.tmp"), "w", newline="") as f:
-            wr = csv.DictWriter(f, HEADER, lineterminator="\n")
+            wr = csv.DictWriter(f, HEADER, lineterminator="\n", restval="")
             wr.writeheader()
             wr.writerows(rows)
         os.replace(os.path.join(d, "nodes.csv.tmp"), os.path.join(d, "nodes.csv"))

@@ -58,6 +58,8 @@ main(void)
 	test_resolver_lookup();
 	t_name = "health";
 	test_health();
+	t_name = "crawl_core";
+	test_crawl_core();
 	t_name = "nodes";
 	test_nodes();
 	t_name = "bencode";

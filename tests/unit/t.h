@@ -35,6 +35,7 @@ void test_peers(void);
 void test_resolver(void);
 void test_resolver_lookup(void);
 void test_health(void);
+void test_crawl_core(void);
 void test_nodes(void);
 void test_nodeset(void);
 void test_config(void);

@@ -126,7 +126,7 @@ csv(void)
 	health_update(&m->h, 1763800000, false);
 	m->last_error = NODE_E_TIMEOUT;
 	m->banned_until = 1763900000;
-	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,0123456789abcdef0123456789abcdef01234567\n";
+	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,0123456789abcdef0123456789abcdef01234567,,,\n";
 	char *text = nodescsv_format(&t, yes, NULL, dht, strlen(dht), &len);
 	CHECK("format", text != NULL && strncmp(text, "ip,good,last_check_time,port,network,", 37) == 0);
 	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
@@ -143,6 +143,8 @@ csv(void)
 		e += (d1 < 0 ? -d1 : d1) / n->h.win[w].r + (d2 < 0 ? -d2 : d2) / n->h.win[w].w;
 	}
 	CHECK("round trip: windows to 6 significant digits", e < 1e-4);
+	CHECK("round trip: the model's columns", rs.r[0].h.fails == 0 && rs.r[0].h.run_start == 1763800000 &&
+	      rs.r[0].h.last_down == 0 && rs.r[1].h.fails == 1 && rs.r[1].h.run_start == 0);
 	CHECK("round trip: v6, port, error, ban", rs.r[1].addr.family == AF_INET6 && rs.r[1].addr.port == 4000 &&
 	      rs.r[1].last_error == NODE_E_TIMEOUT && rs.r[1].banned_until == 1763900000 && !rs.r[1].good);
 	CHECK("round trip: other rows handed back", other && olen == strlen(dht) && memcmp(other, dht, olen) == 0);
@@ -173,6 +175,8 @@ csv(void)
 	rc = nodescsv_parse(proto, strlen(proto), 32767, on_row, on_bad, &rs, &other, &olen);
 	CHECK("prototype file loads", rc == 0 && rs.n == 2 && rs.r[0].addr.port == 32767 && rs.r[0].good &&
 	      rs.r[0].h.checks == 1 && rs.r[0].h.successes == 1 && rs.r[1].h.successes == 0);
+	CHECK("prototype: the last check's result gives fails", rs.r[0].h.fails == 0 && rs.r[1].h.fails == 1 &&
+	      rs.r[0].h.run_start == rs.r[0].h.last_check && rs.r[1].h.run_start == 0 && rs.r[0].h.last_down == 0);
 	CHECK("prototype: windows start from reliability", rs.r[0].h.win[HEALTH_2H].r == 1.0 &&
 	      rs.r[0].h.win[HEALTH_1D].w == 1.0 && rs.r[1].h.win[HEALTH_30D].r == 0.0);
 	free(other);
@@ -190,6 +194,17 @@ csv(void)
 	      rs.r[0].h.successes == 3 && rs.r[0].h.win[HEALTH_8H].r == 0.75 && rs.r[0].h.win[HEALTH_8H].c == 4.0);
 	CHECK("bad rows reported by line", rs.bad == 4 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4 &&
 	      rs.bad_line[2] == 5 && rs.bad_line[3] == 6);
+	free(other);
+	/* The model's columns by name, anywhere; bad values reported. */
+	const char *model = "last_down,ip,fails,run_start,checks,successes,last_check_time,last_success\n"
+	                    "2026-11-20 10:00:00,198.51.100.1,3,,9,5,2026-11-22 14:44:32,2026-11-20 09:00:00\n"
+	                    ",198.51.100.2,256,,9,5,,\n"
+	                    ",198.51.100.3,0,yesterday,9,5,,\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(model, strlen(model), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("model columns by name", rc == 0 && rs.n == 1 && rs.r[0].h.fails == 3 && rs.r[0].h.run_start == 0 &&
+	      rs.r[0].h.last_down == 1795168800);
+	CHECK("model columns: bad values reported", rs.bad == 2 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4);
 	free(other);
 	const char *noip = "host,good\nx,yes\n";
 	CHECK("no ip column: unusable", nodescsv_parse(noip, strlen(noip), 1, on_row, on_bad, &rs, &other, &olen) == -1);
