@@ -66,6 +66,7 @@ struct crawler {
 	const char *extra_network;
 	struct crawl_stats st_minute; /* the counters at the last summary line */
 	uint64_t passes_total, passes_minute, saves, save_errors;
+	uint64_t skipped; /* bad nodes.csv rows in the parse under way */
 	int64_t last_save; /* unix s of the last nodes.csv written */
 };
 

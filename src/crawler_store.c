@@ -14,11 +14,25 @@
 
 /* --- nodes.csv ------------------------------------------------------------- */
 
+#define REPORT_ROWS 5 /* bad rows named one by one; the rest are counted */
+
 static void
 report_row(void *ctx, unsigned line, const char *why)
 {
-	(void)ctx;
-	log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+	struct crawler *c = ctx;
+
+	if (c->skipped++ < REPORT_ROWS)
+		log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+}
+
+/* After a parse: how many bad rows were not named. */
+static void
+report_rest(struct crawler *c)
+{
+	if (c->skipped > REPORT_ROWS)
+		log_warn("crawl", "msg=\"more rows skipped\" file=%s rows=%llu", NODESCSV_FILE,
+		         (unsigned long long)(c->skipped - REPORT_ROWS));
+	c->skipped = 0;
 }
 
 static void
@@ -68,6 +82,7 @@ crawler_load_nodes(struct crawler *c)
 		}
 		int rc = nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &c->other, &c->other_len);
 		free(buf);
+		report_rest(c);
 		if (rc == -1) {
 			if (snapshot_reject(c->dirfd, names[k], time(NULL), rej, sizeof(rej)) == 0)
 				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[k], rej);
@@ -102,6 +117,7 @@ crawler_poll(struct crawler *c)
 	size_t before = c->core.nodes.count;
 	if (nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &other, &olen) == 0)
 		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", c->core.nodes.count - before);
+	report_rest(c);
 	free(other);
 	free(buf);
 	c->dirty = true;
