@@ -110,6 +110,7 @@ WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/seedd-fresh.XXXXXX")
 ROOTFS="$WORK/root"
 mkdir -p "$ROOTFS"
 MOUNTS=()
+CHILD=""
 
 # Processes whose root is in ours (left over by a test or a postinst).
 root_pids() {
@@ -127,6 +128,12 @@ mounts_below() {
 cleanup() {
 	local rc=$? p i m left
 	trap - EXIT INT TERM
+	# The command being waited for (debootstrap, timeout) when a signal came.
+	if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
+		kill -TERM "$CHILD" 2>/dev/null || true
+		sleep 1
+		kill -KILL "$CHILD" 2>/dev/null || true
+	fi
 	p=$(root_pids)
 	if [ -n "$p" ]; then
 		# shellcheck disable=SC2086
@@ -154,8 +161,8 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'say interrupted; exit 130' INT
+trap 'say terminated; exit 143' TERM
 
 mnt() { # mnt TARGET MOUNT-ARGS...: mount and remember it
 	local target=$1; shift
@@ -167,6 +174,16 @@ mnt() { # mnt TARGET MOUNT-ARGS...: mount and remember it
 ROOT_ENV=(/usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 in_root() { chroot "$ROOTFS" "${ROOT_ENV[@]}" /bin/bash -c "$1"; }
+# bg_wait COMMAND...: run it in the background and wait, so that INT and
+# TERM are acted on at once (bash runs a trap only between commands).
+bg_wait() {
+	local rc=0
+	"$@" &
+	CHILD=$!
+	wait "$CHILD" || rc=$?
+	CHILD=""
+	return "$rc"
+}
 now() { date +%s; }
 took() { local s=$(( $(now) - $1 )); printf '%dm%02ds' $(( s / 60 )) $(( s % 60 )); }
 
@@ -177,7 +194,8 @@ sed 's/^/    /' <<<"$debian_sources"
 
 # --- debootstrap -----------------------------------------------------------------
 t=$(now)
-if ! http_proxy=${proxy:-${http_proxy:-}} debootstrap --variant=minbase "$SUITE" "$ROOTFS" "$mirror" >"$WORK/debootstrap.log" 2>&1; then
+if ! http_proxy=${proxy:-${http_proxy:-}} bg_wait debootstrap --variant=minbase "$SUITE" "$ROOTFS" "$mirror" \
+	>"$WORK/debootstrap.log" 2>&1; then
 	tail -n 20 "$WORK/debootstrap.log" >&2
 	die "debootstrap failed (log: $WORK/debootstrap.log)"
 fi
@@ -204,7 +222,7 @@ rm -f "$ROOTFS"/etc/apt/sources.list.d/*
 [ -z "$proxy" ] || printf 'Acquire::http::Proxy "%s";\n' "$proxy" >"$ROOTFS/etc/apt/apt.conf.d/01proxy"
 rm -f "$ROOTFS/etc/resolv.conf"
 cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
-if ! in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
+if ! bg_wait in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
 	apt-get install -y -qq --no-install-recommends git ca-certificates' >"$WORK/setup.log" 2>&1; then
 	tail -n 20 "$WORK/setup.log" >&2
 	die "installing git and ca-certificates failed"
@@ -214,7 +232,7 @@ if [ -d /usr/local/share/ca-certificates ]; then
 fi
 in_root 'update-ca-certificates' >>"$WORK/setup.log" 2>&1 || die "update-ca-certificates failed"
 git clone -q --no-hardlinks "$REPO" "$ROOTFS/root/seedd" || die "git clone $REPO failed"
-commit=$(git -C "$ROOTFS/root/seedd" log -1 --format='%h %s')
+commit=$(git -C "$ROOTFS/root/seedd" log -1 --format='%h (%cd)' --date=format:'%Y-%m-%d %H:%M')
 say "git and ca-certificates installed, $(ls /usr/local/share/ca-certificates 2>/dev/null | wc -l) extra CA file(s), cloned $commit: $(took "$t")"
 
 # --- the README's two commands -----------------------------------------------------
@@ -224,7 +242,7 @@ for i in "${!CMDS[@]}"; do
 	say "running in the root: cd /root/seedd && ${CMDS[$i]}"
 	t=$(now)
 	rc=0
-	timeout -k 10 "$TIMEOUT" chroot "$ROOTFS" "${ROOT_ENV[@]}" /bin/bash -c "cd /root/seedd && ${CMDS[$i]}" \
+	bg_wait timeout -k 10 "$TIMEOUT" chroot "$ROOTFS" "${ROOT_ENV[@]}" /bin/bash -c "cd /root/seedd && ${CMDS[$i]}" \
 		>"$WORK/$n.log" 2>&1 </dev/null || rc=$?
 	RC[$n]=$rc
 	TOOK[$n]=$(took "$t")
