@@ -289,12 +289,11 @@ crawl_core_loaded(struct crawl_core *k, uint32_t i, bool good, int64_t mono, int
 	if (good)
 		n->flags |= NODE_GOOD;
 	judge(k, i, now);
-	/* Due when its delay since the last check ends; overdue ones spread over one interval. */
+	/* Due when its delay since the last check ends (jittered); overdue ones spread over one interval. */
 	int64_t iv = k->p.interval;
 	int64_t wait = k->model->delay(&n->h, now, n->flags & NODE_GOOD, iv) - (now - n->h.last_check);
-	if (wait <= 0)
-		wait = (int64_t)rng_below(k->rng, (uint32_t)(iv < UINT32_MAX ? iv : UINT32_MAX));
-	nodes_schedule(&k->nodes, i, mono + wait * 1000);
+	int64_t due_ms = wait > 0 ? jitter(k, wait * 1000) : (int64_t)rng_below(k->rng, (uint32_t)(iv < 4294967 ? iv * 1000 : UINT32_MAX));
+	nodes_schedule(&k->nodes, i, mono + due_ms);
 }
 
 void

@@ -8,6 +8,9 @@ tests/sim/crawl.bash turns them into pass/fail lines.
     check.py restart TOPO BEFORE.csv AFTER.csv --stats FILE [--prefix P]
     check.py rows DIR         "ip port good last_error" per nodes.csv row
     check.py overlap STATS [--ids PREFIX] [--shrink S]   most connections at once
+    check.py churn TOPO --samples FILE --nodes NODES.csv --log FILE --stats FILE
+                   --start EPOCH --end EPOCH [--interval S] [--timeout S] [--prefix P]
+                   the churn topology over a run (crawl_churn.sh: the bounds are there)
 
 Columns are found by header name (SPEC 3).
 """
@@ -300,6 +303,216 @@ def overlap(a):
     print(top)
 
 
+def churn(a):
+    """The churn topology (topo.py churn) over one run of seedd from --start
+    to --end (unix seconds). --samples has one line per sample of the
+    published set: "dig|zone T_BEFORE T_AFTER ADDR..." (the set was seen at
+    some moment between the two times; "zone ... NOFILE" when zone.csv was
+    not there yet, "dig ... ERR ..." when dig got no answer). The stats are
+    the simulator's, written when that seedd had stopped. The bounds are
+    explained in tests/integration/crawl_churn.sh."""
+    with open(a.topo) as f:
+        t = json.load(f)
+    with open(a.stats) as f:
+        st = json.load(f)
+    iv, to = a.interval, a.timeout
+    t0 = st["t0"]
+    role = {}
+    for n in t["nodes"]:
+        role.setdefault(n["role"], []).append(n)
+    always = role["always"]
+    survivors = role["long"]
+    dead = role["long-dead"]
+    new = role["new"]
+    down_at = t0 + dead[0]["down_at"]
+    up_at = t0 + new[0]["up_at"]
+    addr = lambda n: n["host"]
+    ip_re = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+    samples = {"dig": [], "zone": []}
+    failed = {"dig": 0, "zone": 0}
+    with open(a.samples) as f:
+        for line in f:
+            w = line.split()
+            if len(w) < 3 or w[0] not in samples:
+                continue
+            src, tb, ta, got = w[0], float(w[1]), float(w[2]), w[3:]
+            if got == ["NOFILE"] or not all(ip_re.match(x) for x in got):
+                failed[src] += 1
+                continue
+            samples[src].append((tb, ta, set(got)))
+    rel = lambda x: "t0%+.1fs" % (x - t0)
+
+    # Bounds, from tests/integration/crawl_churn.sh (slack: zone.csv is
+    # written once a --snapshot-interval, 1 s, and read once a second).
+    dead_bound = 3 * iv + to                 # 16 s
+    new_bound = 4 * iv * 1.1 + to + 2        # 25 s
+    for src, extra in (("dig", 0), ("zone", 2)):
+        ss = samples[src]
+        n_all = len(ss) + failed[src]
+        say(n_all and failed[src] <= max(3, n_all // 10), "%s/samples" % src,
+            "%d of %d samples without an answer (or zone.csv)" % (failed[src], n_all))
+        if not ss:
+            continue
+        first_ok = a.start + 3 + extra  # the seed's peers: checked at once when its answer comes
+        miss = ["%s missing at %s" % (n["id"], rel(tb)) for n in always for tb, ta, got in ss
+                if tb >= first_ok and addr(n) not in got]
+        say(not miss, "%s/always-up-never-leave" % src, "; ".join(miss[:8]))
+        miss = ["%s missing at %s" % (n["id"], rel(tb)) for n in survivors for tb, ta, got in ss
+                if addr(n) not in got]
+        say(not miss, "%s/long-reliable-survivors-never-leave" % src, "; ".join(miss[:8]))
+        miss = ["%s missing at %s" % (n["id"], rel(tb)) for n in dead for tb, ta, got in ss
+                if ta < down_at and addr(n) not in got]
+        say(not miss, "%s/long-reliable-published-until-they-die" % src, "; ".join(miss[:8]))
+        lim = down_at + dead_bound + extra
+        late = ["%s still published at %s" % (n["id"], rel(tb)) for n in dead for tb, ta, got in ss
+                if tb >= lim and addr(n) in got]
+        gone = {}
+        for n in dead:
+            seen = [tb for tb, ta, got in ss if addr(n) in got]
+            gone[n["id"]] = "%.1fs" % (max(seen) - down_at) if seen else "never seen"
+        after = [1 for tb, ta, got in ss if tb >= lim]
+        say(not late and after, "%s/dead-leave-within-%ds" % (src, dead_bound + extra),
+            "%s (last seen after down_at: %s)" % ("; ".join(late[:8]) or "no sample after the bound", gone))
+        early = ["%s published at %s" % (n["id"], rel(tb)) for n in new for tb, ta, got in ss
+                 if ta < up_at and addr(n) in got]
+        say(not early, "%s/new-not-published-before-up" % src, "; ".join(early[:8]))
+        lim = up_at + new_bound + extra
+        miss = ["%s missing at %s" % (n["id"], rel(tb)) for n in new for tb, ta, got in ss
+                if tb >= lim and addr(n) not in got]
+        came = {}
+        for n in new:
+            first = [tb for tb, ta, got in ss if addr(n) in got]
+            came[n["id"]] = "%.1fs" % (min(first) - up_at) if first else "never"
+        after = [1 for tb, ta, got in ss if tb >= lim]
+        say(not miss and after, "%s/new-appear-within-%ds-and-stay" % (src, new_bound + extra),
+            "%s (first seen after up_at: %s)" % ("; ".join(miss[:8]) or "no sample after the bound", came))
+        print("info %s/%s first seen after up_at: %s; dead last seen after down_at: %s" % (
+            PREFIX, src, " ".join("%s=%s" % kv for kv in sorted(came.items())),
+            " ".join("%s=%s" % kv for kv in sorted(gone.items()))))
+
+    # seedd's debug log: one line per check, "node=IP:PORT result=good|bad".
+    checks = {}
+    with open(a.log, errors="replace") as f:
+        for l in f:
+            m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)Z debug crawl node=(\S+):(\d+) result=(\w+)", l)
+            if m:
+                ts = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+                checks.setdefault(m.group(2), []).append((ts, m.group(4) == "good"))
+    bad = ["%s: %d good checks" % (n["id"], sum(g for _, g in checks.get(addr(n), [])))
+           for n in new if sum(g for _, g in checks.get(addr(n), [])) < 15]
+    say(not bad, "log/new-checked-15-times", "; ".join(bad))
+    # A node that never answered is published at its first answer: every dig
+    # sample from a second after it (the log's time has whole seconds) has it.
+    bad = []
+    for n in new:
+        goods = [ts for ts, g in checks.get(addr(n), []) if g]
+        if not goods:
+            bad.append("%s: never answered" % n["id"])
+            continue
+        miss = [rel(tb) for tb, ta, got in samples["dig"] if tb >= goods[0] + 2 and addr(n) not in got]
+        if miss:
+            bad.append("%s: first answer at %s, missing at %s" % (n["id"], rel(goods[0]), " ".join(miss[:3])))
+    say(not bad, "new-published-at-first-answer", "; ".join(bad))
+    # Backoff: a node that never answered is not checked before its step. Its
+    # 3 failures in nodes.csv make the next steps 2, 4, 8 ... intervals.
+    bad = []
+    for n in new:
+        cs = checks.get(addr(n), [])
+        fails = 3
+        for (ta_, ga), (tb_, gb) in zip(cs, cs[1:]):
+            if ga:
+                break
+            fails += 1
+            step = iv * 2 ** (fails - 2)
+            if tb_ - ta_ < 0.9 * step - 1:
+                bad.append("%s: checked %ds after its failure number %d (step %ds)" % (n["id"], tb_ - ta_, fails, step))
+    say(not bad, "log/new-backoff-kept", "; ".join(bad))
+    # A published node that fails is re-checked early (interval/10, at least 1 s)
+    # and unpublished when that fails too.
+    bad = []
+    for n in dead:
+        cs = [c for c in checks.get(addr(n), []) if c[0] >= down_at - 1]
+        fl = [ts for ts, g in cs if not g]
+        if len(fl) < 2:
+            bad.append("%s: %d failed checks after down_at" % (n["id"], len(fl)))
+        elif fl[1] - fl[0] > 1.1 * max(1, iv // 10) + 1:
+            bad.append("%s: re-checked %ds after its first failure" % (n["id"], fl[1] - fl[0]))
+        else:
+            miss = [rel(tb) for tb, ta, got in samples["dig"] if tb >= fl[1] + 2 and addr(n) in got]
+            if miss:
+                bad.append("%s: second failure at %s, still published at %s" % (n["id"], rel(fl[1]), " ".join(miss[:3])))
+    say(not bad, "log/dead-rechecked-early-then-unpublished", "; ".join(bad))
+
+    # nodes.csv written at SIGTERM.
+    _, rows_, err = read_nodes(a.nodes)
+    by_ip = {r.get("ip"): r for r in rows_}
+    bad = []
+    for n in dead:
+        r = by_ip.get(addr(n))
+        if r is None:
+            bad.append("%s: no row" % n["id"])
+            continue
+        ld = r.get("last_down") or ""
+        if (num(r, "fails") or 0) < 2 or r.get("good") != "no" or not TIME.match(ld) \
+                or not down_at - 1 <= utc(ld) <= a.end + 1 or r.get("run_start"):
+            bad.append("%s: good=%s fails=%s last_down=%r run_start=%r" % (
+                n["id"], r.get("good"), r.get("fails"), ld, r.get("run_start")))
+    say(not err and not bad, "nodes-csv/dead-down", err or "; ".join(bad))
+    bad = []
+    for n in survivors + always + new:
+        r = by_ip.get(addr(n))
+        if r is None:
+            bad.append("%s: no row" % n["id"])
+            continue
+        why = []
+        if r.get("fails") != "0" or r.get("good") != "yes" or r.get("last_down"):
+            why.append("good=%s fails=%s last_down=%r" % (r.get("good"), r.get("fails"), r.get("last_down")))
+        h = n.get("history")
+        if n["role"] == "long":
+            fs = r.get("first_seen") or ""
+            if not TIME.match(fs) or abs(utc(fs) - (a.start - 30 * 86400)) > 5:
+                why.append("first_seen=%r, not 30 days ago" % fs)
+            if (num(r, "checks") or 0) <= h["checks"] or r.get("checks") != r.get("successes"):
+                why.append("checks=%s successes=%s" % (r.get("checks"), r.get("successes")))
+        if n["role"] == "new":
+            rs = r.get("run_start") or ""
+            if not TIME.match(rs) or utc(rs) < up_at - 1:
+                why.append("run_start=%r before up_at" % rs)
+            if (num(r, "successes") or 0) < 15 or (num(r, "checks") or 0) - (num(r, "successes") or 0) < h["checks"]:
+                why.append("checks=%s successes=%s" % (r.get("checks"), r.get("successes")))
+        if why:
+            bad.append("%s: %s" % (n["id"], ", ".join(why)))
+    say(not err and not bad, "nodes-csv/survivors-and-new-up", err or "; ".join(bad))
+
+    # The simulator's side: connections accepted per node (a check is one
+    # connection; dead listeners accept none).
+    sn = st["nodes"]
+    say(not st["problems"], "sim/client-follows-rfc6455", "; ".join(st["problems"][:10]))
+    run = a.end - a.start
+    bad = []
+    for n in always + survivors:
+        c, want = sn[n["id"]]["conns"], run / iv
+        if not 0.8 * want <= c <= 1.25 * want:
+            bad.append("%s: %d connections in %.0fs (want %.1f to %.1f)" % (n["id"], c, run, 0.8 * want, 1.25 * want))
+    for n in new:
+        c, want = sn[n["id"]]["conns"], (a.end - up_at) / iv
+        if c > 1.25 * want + 1:
+            bad.append("%s: %d connections in the %.0fs it was up" % (n["id"], c, a.end - up_at))
+    say(not bad, "sim/checked-once-an-interval", "; ".join(bad))
+    # No node is checked twice within 0.8 interval: the jitter is +-10%, the
+    # early re-check follows a failure, which listening nodes do not give.
+    opened = {}
+    for nid, o, c in st["spans"]:
+        opened.setdefault(nid, []).append(o)
+    bad = []
+    for nid, os_ in sorted(opened.items()):
+        os_.sort()
+        gaps = [y - x for x, y in zip(os_, os_[1:])]
+        if gaps and min(gaps) < 0.8 * iv:
+            bad.append("%s: two connections %.2fs apart" % (nid, min(gaps)))
+    say(not bad, "sim/no-check-sooner-than-0.8-interval", "; ".join(bad))
+
+
 def rows(a):
     _, rs, err = read_nodes(a.dir + "/nodes.csv")
     if err:
@@ -333,9 +546,18 @@ def main():
     p.add_argument("--shrink", type=float, default=0.005)
     p = sub.add_parser("rows")
     p.add_argument("dir")
+    p = sub.add_parser("churn")
+    p.add_argument("topo")
+    for x in ("samples", "nodes", "log", "stats"):
+        p.add_argument("--" + x, required=True)
+    p.add_argument("--start", type=float, required=True)
+    p.add_argument("--end", type=float, required=True)
+    p.add_argument("--interval", type=float, default=5)
+    p.add_argument("--timeout", type=float, default=1)
+    p.add_argument("--prefix", default="crawl")
     a = ap.parse_args()
     PREFIX = getattr(a, "prefix", PREFIX)
-    {"crawl": crawl, "restart": restart, "rows": rows, "overlap": overlap}[a.cmd](a)
+    {"crawl": crawl, "restart": restart, "rows": rows, "overlap": overlap, "churn": churn}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ TOPO.json (written by topo.py) holds {"nodes": [...]}; each node:
     peers   list: node ids (rendered in the reporter's dialect) or literals
             (a dict for 0.1 reporters, a URL string for 1.1 reporters)
     cert, key, sni   TLS kinds: PEM files, and the SNI the node insists on
+    up_at   optional: seconds after t0 (below) when the node starts to listen;
+            until then nothing listens (connections are refused, checked at start)
+    down_at optional: seconds after t0 when the node stops listening and closes
+            its open connections (the library's close code 1001, a plain close in
+            the raw framing); refused afterwards (checked). With both, up_at < down_at.
 
 Kinds:
     good01 good11 infoonly silentinfo slow chatty otherport tls tlsbad: well-behaved
@@ -23,9 +28,11 @@ Kinds:
     framing, misbehaving on purpose; blackhole: accepts TCP, never answers;
     dead: no listener (checked to be refused at start).
 
-The ready file is written once every listener is up. SIGTERM or SIGINT
-writes the stats file and exits 0; SIGUSR1 writes it and goes on. The
-process also stops by itself after --max-seconds.
+The ready file is written once every listener that is up from the start
+is up (nodes with up_at are not waited for); that moment is t0, the origin
+of up_at and down_at, given in the ready file as "t0" (unix seconds).
+SIGTERM or SIGINT writes the stats file and exits 0; SIGUSR1 writes it and
+goes on. The process also stops by itself after --max-seconds.
 
 Stats: {"hwm": most connections open at once, "conns": accepted, "problems":
 [client misbehaviour seen: bad handshake, unmasked frame...], "spans":
@@ -35,7 +42,10 @@ Stats: {"hwm": most connections open at once, "conns": accepted, "problems":
 "01:want_peers", "01:info", "11:request:peers", "binary", "close" (a close
 frame), "pong", "badjson", "other:..." (spans, log and sni are left out
 with --light). Library-engine connections are counted from the end of the
-websocket handshake, raw ones from the TCP accept.
+websocket handshake, raw ones from the TCP accept. "t0" and "t0_mono": t0
+in unix and in monotonic seconds (to place spans in time); nodes with up_at
+or down_at also have "up" and "down": when that happened (unix seconds, null
+until it did).
 """
 import argparse
 import asyncio
@@ -74,7 +84,8 @@ def log(msg):
 
 class Node:
     __slots__ = ("id", "kind", "host", "port", "name", "dialect", "delay", "peers_json",
-                 "cert", "key", "sni", "fragments", "engine", "st")
+                 "cert", "key", "sni", "fragments", "engine", "st", "up_at", "down_at",
+                 "server", "live")
 
     def __init__(self, d):
         self.id = d["id"]
@@ -91,6 +102,22 @@ class Node:
         self.engine = d.get("engine")
         self.peers_json = "[]"
         self.st = {"conns": 0, "pongs": 0, "sni": [], "log": []}
+        self.up_at = float(d["up_at"]) if d.get("up_at") is not None else None
+        self.down_at = float(d["down_at"]) if d.get("down_at") is not None else None
+        if self.kind == "dead" and (self.up_at is not None or self.down_at is not None):
+            raise ValueError("node %s: a dead node has no up_at or down_at" % self.id)
+        if (self.up_at is not None and self.up_at < 0) or (self.down_at is not None and self.down_at < 0):
+            raise ValueError("node %s: up_at and down_at are seconds after t0, not negative" % self.id)
+        if self.up_at is not None and self.down_at is not None and self.down_at <= self.up_at:
+            raise ValueError("node %s: down_at must come after up_at" % self.id)
+        if self.up_at is not None or self.down_at is not None:
+            self.st["up"] = self.st["down"] = None
+        self.server = None   # the listener while it is up
+        self.live = set()    # open raw-framing connections, closed at down_at
+
+    @property
+    def listens_at_start(self):
+        return self.kind != "dead" and self.up_at is None
 
     @property
     def tls(self):
@@ -187,6 +214,7 @@ class Node:
 class Sim:
     def __init__(self, light):
         self.light = light
+        self.t0 = self.t0_mono = None
         self.open = 0
         self.hwm = 0
         self.conns = 0
@@ -225,9 +253,12 @@ class Sim:
     def stats(self):
         out = {"hwm": self.hwm, "conns": self.conns, "open": self.open,
                "handshakes": self.handshakes, "answers": self.answers,
-               "problems": self.problems, "spans": self.spans, "nodes": {}}
+               "problems": self.problems, "spans": self.spans, "nodes": {},
+               "t0": self.t0, "t0_mono": self.t0_mono}
         for n in self.nodes.values():
             s = {"conns": n.st["conns"], "pongs": n.st["pongs"]}
+            if "up" in n.st:
+                s["up"], s["down"] = n.st["up"], n.st["down"]
             if not self.light:
                 s["log"] = n.st["log"]
                 s["sni"] = n.st["sni"]
@@ -280,12 +311,14 @@ class RawWS(asyncio.Protocol):
 
     def connection_made(self, tr):
         self.tr = tr
+        self.node.live.add(self)
         tags, self.span = self.sim.conn_open(self.node)
         self.tag = tagger(tags)
         if self.node.kind == "blackhole":
             self.state = "blackhole"
 
     def connection_lost(self, exc):
+        self.node.live.discard(self)
         self.sim.conn_close(self.span)
         for t in self.timers:
             t.cancel()
@@ -532,6 +565,57 @@ def tls_context(node):
     return ctx
 
 
+async def listen(sim, nd, engine):
+    """Start node nd's listener: the websockets library's server or our raw framing."""
+    loop = asyncio.get_running_loop()
+    ctx = tls_context(nd) if nd.tls else None
+    try:
+        if nd.kind in LIB_KINDS and engine == "mixed" and nd.engine != "raw":
+            return await lib_server(sim, nd, ctx)
+        return await loop.create_server(lambda: RawWS(sim, nd), nd.host, nd.port, ssl=ctx,
+                                        reuse_address=True, backlog=512)
+    except OSError as e:
+        raise OSError("node %s: cannot listen on %s:%d: %s" % (nd.id, nd.host, nd.port, e)) from None
+
+
+def refused(nd):
+    """Nothing listens on nd's address (a blocking connect: loopback answers at once)."""
+    fam = socket.AF_INET6 if ":" in nd.host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.settimeout(1)
+        return s.connect_ex((nd.host, nd.port)) != 0
+
+
+async def churn(sim, nd, engine):
+    """Node nd's availability over time: up at t0 + up_at, down at t0 + down_at."""
+    async def until(t):
+        await asyncio.sleep(max(0.0, sim.t0_mono + t - time.monotonic()))
+    if nd.up_at is not None:
+        await until(nd.up_at)
+        try:
+            nd.server = await listen(sim, nd, engine)
+        except OSError as e:  # the node stays down; the stats say why
+            sim.problem(nd, "simnet: %s" % e)
+            log(str(e))
+            return
+        nd.st["up"] = round(time.time(), 3)
+        log("node %s up at t0+%.2fs" % (nd.id, time.monotonic() - sim.t0_mono))
+    if nd.down_at is not None:
+        await until(nd.down_at)
+        srv, nd.server = nd.server, None
+        srv.close()  # the library's server also closes its connections (1001)
+        for c in list(nd.live):
+            c.tr.close()
+        try:
+            await asyncio.wait_for(srv.wait_closed(), 5)
+        except asyncio.TimeoutError:
+            sim.problem(nd, "simnet: connections still open 5 s after down_at")
+        nd.st["down"] = round(time.time(), 3)
+        if not refused(nd):
+            sim.problem(nd, "simnet: something still listens after down_at")
+        log("node %s down at t0+%.2fs" % (nd.id, time.monotonic() - sim.t0_mono))
+
+
 def load(path, shard):
     with open(path) as f:
         topo = json.load(f)
@@ -572,32 +656,22 @@ async def main():
     sim = Sim(a.light)
     nodes = load(a.topo, (k, n))
     loop = asyncio.get_running_loop()
-    servers = []
     t0 = time.monotonic()
     for nd in nodes:
         if not (nd.host.startswith("127.") or nd.host == "::1"):
             raise SystemExit("simnet: node %s: %s is not a loopback address" % (nd.id, nd.host))
         sim.nodes[nd.id] = nd
-        if nd.kind == "dead":
-            continue
-        ctx = tls_context(nd) if nd.tls else None
-        try:
-            if nd.kind in LIB_KINDS and a.engine == "mixed" and nd.engine != "raw":
-                servers.append(await lib_server(sim, nd, ctx))
-            else:
-                servers.append(await loop.create_server(
-                    lambda nd=nd: RawWS(sim, nd), nd.host, nd.port, ssl=ctx,
-                    reuse_address=True, backlog=512))
-        except OSError as e:
-            raise SystemExit("simnet: node %s: cannot listen on %s:%d: %s" % (nd.id, nd.host, nd.port, e))
-    # A dead node must really be dead: nothing else may listen there.
+        if nd.listens_at_start:
+            try:
+                nd.server = await listen(sim, nd, a.engine)
+            except OSError as e:
+                raise SystemExit("simnet: %s" % e)
+    # A dead node, or one not up yet, must really be unreachable: nothing else may listen there.
     for nd in nodes:
-        if nd.kind == "dead":
-            fam = socket.AF_INET6 if ":" in nd.host else socket.AF_INET
-            with socket.socket(fam, socket.SOCK_STREAM) as s:
-                s.settimeout(1)
-                if s.connect_ex((nd.host, nd.port)) == 0:
-                    raise SystemExit("simnet: dead node %s: something listens on %s:%d" % (nd.id, nd.host, nd.port))
+        if not nd.listens_at_start and not refused(nd):
+            raise SystemExit("simnet: %s node %s: something listens on %s:%d" % (
+                "dead" if nd.kind == "dead" else "not yet up", nd.id, nd.host, nd.port))
+    servers = [nd for nd in nodes if nd.server is not None]
 
     def write_stats():
         if a.stats:
@@ -610,18 +684,30 @@ async def main():
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, write_stats)
+    sim.t0_mono, sim.t0 = round(time.monotonic(), 4), round(time.time(), 3)
+    churning = [asyncio.create_task(churn(sim, nd, a.engine)) for nd in nodes
+                if nd.up_at is not None or nd.down_at is not None]
+    for nd in nodes:
+        if nd.down_at is not None and nd.up_at is None:
+            nd.st["up"] = sim.t0  # up from the start
     with open(a.ready + ".tmp", "w") as f:
         json.dump({"pid": os.getpid(), "nodes": len(nodes), "listeners": len(servers),
+                   "later": len(churning), "t0": sim.t0,
                    "seconds": round(time.monotonic() - t0, 3)}, f)
     os.replace(a.ready + ".tmp", a.ready)
-    log("shard %d/%d: %d nodes, %d listeners up in %.2fs" % (k, n, len(nodes), len(servers), time.monotonic() - t0))
+    log("shard %d/%d: %d nodes, %d listeners up in %.2fs%s" % (
+        k, n, len(nodes), len(servers), time.monotonic() - t0,
+        ", %d with up_at or down_at" % len(churning) if churning else ""))
     try:
         await asyncio.wait_for(stop.wait(), a.max_seconds)
     except asyncio.TimeoutError:
         log("--max-seconds passed, stopping")
     write_stats()
-    for s in servers:
-        s.close()
+    for t in churning:
+        t.cancel()
+    for nd in nodes:
+        if nd.server is not None:
+            nd.server.close()
 
 
 if __name__ == "__main__":

@@ -5,9 +5,12 @@ correct crawler must conclude about each node (SPEC 5).
     topo.py kinds   --out FILE --certs DIR [--timeout S]
     topo.py restart --out FILE
     topo.py limits  --out FILE
+    topo.py churn   --out FILE [--up-at S] [--down-at S]
     topo.py bench   --out FILE [--nodes N] [--dead F] [--blackholes F]
                     [--peers N] [--base 127.2] [--seed N]
     topo.py get FILE seeds|zone-rows|published|count KIND...
+    topo.py get FILE nodes-csv [NOW]     the churn topology's nodes.csv at NOW
+                                         (unix seconds, default the present)
 
 Every node carries "expect": {"row": "required"|"absent", "good": "yes"|"no",
 "port": N, "ip": addr, "url": canonical URL, "dialect": "0.1"|"1.1"|"",
@@ -21,6 +24,7 @@ import argparse
 import json
 import random
 import sys
+import time
 
 PORT = 32767
 GOOD = {"good01", "good11", "infoonly", "silentinfo", "chatty", "otherport", "tls", "fragmented", "big"}
@@ -177,6 +181,56 @@ def ipv6(a):
     return finish(N, ["v6seed"], a.timeout)
 
 
+def churn(a):
+    # Availability that changes during the run (crawl_churn.sh, 127.1.27.0/24).
+    # Every node has a "role": "always" (up all the time, learnt from the
+    # seed), "long" (30 days of answers in nodes.csv; "long-dead" ones stop at
+    # down_at), "new" (only failures in nodes.csv, never an answer; up from
+    # up_at). "history" is what nodes.csv says of it, in seconds relative to
+    # the moment the file is written (topo.py get FILE nodes-csv).
+    day = 86400
+    always = ["a1", "a2", "a3"]
+    longs = ["L%d" % i for i in range(1, 7)]
+    new = ["n%d" % i for i in range(1, 5)]
+    N = [node("s", "good01", "127.1.27.1", peers=always + longs + new, role="always")]
+    N += [node(x, "good11" if i == 1 else "good01", "127.1.27.%d" % (2 + i), peers=["s"], role="always")
+          for i, x in enumerate(always)]
+    for i, x in enumerate(longs):
+        kw = {"down_at": a.down_at, "role": "long-dead"} if i < 3 else {"role": "long"}
+        # Checked every 300 s for 30 days, every check answered; last checked
+        # 1 to 3 s ago (staggered, so they are not all due at once).
+        kw["history"] = {"first_seen": -30 * day, "last_check": -1 - i % 3, "last_success": -1 - i % 3,
+                         "checks": 8640, "successes": 8640, "fails": 0, "run_start": -30 * day,
+                         "reliability": 1}
+        N.append(node(x, "good11" if i % 2 else "good01", "127.1.27.%d" % (11 + i), peers=["s"], **kw))
+    for i, x in enumerate(new):
+        # Seen 15 minutes ago, three checks, all refused, the last 5 s ago.
+        N.append(node(x, "good01" if i % 2 else "good11", "127.1.27.%d" % (21 + i), peers=["s"],
+                      up_at=a.up_at, role="new",
+                      history={"first_seen": -900, "last_check": -5, "checks": 3, "successes": 0,
+                               "fails": 3, "reliability": 0, "last_error": "refused"}))
+    return finish(N, ["s"], a.timeout)
+
+
+def nodes_csv(t, now):
+    """nodes.csv with the "history" of the topology's nodes, at unix time now."""
+    def ts(rel):
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now + rel)) if rel is not None else ""
+    out = ["ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
+           "reliability,last_error,dialect,url,fails,run_start,last_down"]
+    for n in t["nodes"]:
+        h = n.get("history")
+        if h is None:
+            continue
+        good = "yes" if h["fails"] == 0 and h["successes"] else "no"
+        out.append(",".join(str(v) for v in (
+            n["host"], good, ts(h["last_check"]), n["port"], "infnote", ts(h["first_seen"]),
+            ts(h.get("last_success")), h["checks"], h["successes"], h["reliability"],
+            h.get("last_error", ""), dialect_of(n) if h["successes"] else "",
+            canonical_url(n), h["fails"], ts(h.get("run_start")), ts(h.get("last_down")))))
+    return "\n".join(out)
+
+
 def limits(a):
     N = []
     # cap: 12 black holes beside 12 good nodes, for --concurrency 3.
@@ -255,6 +309,8 @@ def get(a):
         print("\n".join(sorted(n["host"] for n in t["nodes"] if n["expect"]["published"])))
     elif a.what == "count":
         print(sum(1 for n in t["nodes"] if not a.args or n["kind"] in a.args))
+    elif a.what == "nodes-csv":
+        print(nodes_csv(t, float(a.args[0]) if a.args else time.time()))
     elif a.what == "ids":
         print("\n".join(n["id"] for n in t["nodes"] if not a.args or n["kind"] in a.args))
     else:
@@ -264,12 +320,15 @@ def get(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("kinds", "restart", "limits", "bench", "outage", "ipv6"):
+    for name in ("kinds", "restart", "limits", "bench", "outage", "ipv6", "churn"):
         p = sub.add_parser(name)
         p.add_argument("--out", required=True)
         p.add_argument("--timeout", type=float, default=2, help="the --timeout seedd runs with")
         if name == "kinds":
             p.add_argument("--certs", required=True)
+        if name == "churn":
+            p.add_argument("--up-at", type=float, default=12, help="when the new nodes come up (s after t0)")
+            p.add_argument("--down-at", type=float, default=20, help="when 3 long-reliable nodes die")
         if name == "bench":
             p.add_argument("--nodes", type=int, default=5000)
             p.add_argument("--dead", type=float, default=0.20)
