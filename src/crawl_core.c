@@ -247,7 +247,7 @@ crawl_core_done(struct crawl_core *k, uint32_t i, uint32_t gen, const struct cra
 	}
 	judge(k, i, now);
 
-	if (!k->outage && was_good && outage_now(k, now)) {
+	if (!k->outage && was_good && !r->good && outage_now(k, now)) {
 		outage_enter(k, now);
 		ev |= CRAWL_EV_OUTAGE_BEGIN;
 		nodes_schedule(&k->nodes, i, mono + CRAWL_RETRY_MS);
@@ -307,6 +307,6 @@ crawl_core_zone_row(struct crawl_core *k, uint32_t i, int64_t mono, int64_t now)
 	if (n->h.checks == 0)
 		n->flags |= NODE_GOOD;
 	/* Not good by its history: checked at once, and its result decides. */
-	if (!(n->flags & NODE_GOOD) && n->heap && !(n->flags & NODE_INFLIGHT))
+	if (!(n->flags & NODE_GOOD) && nodes_queued(&k->nodes, i) && !(n->flags & NODE_INFLIGHT))
 		nodes_schedule(&k->nodes, i, mono);
 }

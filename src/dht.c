@@ -552,7 +552,7 @@ on_response(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_
 				iv = DHT_SI_MAX_S;
 			nodes_schedule(&d->nodes, i, now_ms + iv * 1000);
 		}
-	} else if (i != NODE_NONE && d->peer[i].si == DHT_SI_UNKNOWN && !nodes_at(&d->nodes, i)->heap) {
+	} else if (i != NODE_NONE && d->peer[i].si == DHT_SI_UNKNOWN && !nodes_queued(&d->nodes, i)) {
 		/* A new node: ask it for samples soon (after this answer, within the per-IP limit). */
 		nodes_schedule(&d->nodes, i, now_ms + 1000 + rng_below(d->rng, 2000));
 	}

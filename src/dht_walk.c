@@ -97,7 +97,7 @@ sweep(struct dht *d, int64_t now_ms, int64_t now_s)
 			nodes_del(&d->nodes, i);
 			continue;
 		}
-		if (!n->heap)
+		if (!nodes_queued(&d->nodes, i))
 			nodes_schedule(&d->nodes, i, now_ms + (int64_t)DHT_REQUERY_S * 1000);
 	}
 }

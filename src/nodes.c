@@ -67,6 +67,7 @@ nodes_free(struct nodes *t)
 	free(t->v);
 	free(t->buckets);
 	free(t->heap);
+	free(t->hpos);
 	free(t->fresh);
 	nodes_init(t, t->max, t->seed);
 }
@@ -115,16 +116,20 @@ grow(struct nodes *t)
 	if (cap <= t->cap)
 		return -1;
 	struct node *v = realloc(t->v, cap * sizeof(*v));
-	uint32_t *heap = realloc(t->heap, cap * sizeof(*heap));
-	if (heap)
-		t->heap = heap;
-	uint32_t *fresh = heap ? realloc(t->fresh, cap * sizeof(*fresh)) : NULL;
-	if (fresh)
-		t->fresh = fresh;
 	if (v)
 		t->v = v;
-	if (!v || !heap || !fresh)
+	struct nodes_due *heap = v ? realloc(t->heap, cap * sizeof(*heap)) : NULL;
+	if (heap)
+		t->heap = heap;
+	uint32_t *hpos = heap ? realloc(t->hpos, cap * sizeof(*hpos)) : NULL;
+	if (hpos)
+		t->hpos = hpos;
+	uint32_t *fresh = hpos ? realloc(t->fresh, cap * sizeof(*fresh)) : NULL;
+	if (fresh)
+		t->fresh = fresh;
+	if (!fresh)
 		return -1;
+	memset(t->hpos + t->cap, 0, (cap - t->cap) * sizeof(*hpos));
 	t->cap = cap;
 	return 0;
 }
@@ -186,58 +191,58 @@ nodes_del(struct nodes *t, uint32_t i)
 /* --- queues --------------------------------------------------------------- */
 
 static void
-heap_set(struct nodes *t, size_t pos, uint32_t i)
+heap_set(struct nodes *t, size_t pos, struct nodes_due e)
 {
-	t->heap[pos] = i;
-	t->v[i].heap = (uint32_t)pos + 1;
+	t->heap[pos] = e;
+	t->hpos[e.i] = (uint32_t)pos + 1;
 }
 
 static void
 heap_up(struct nodes *t, size_t pos)
 {
-	uint32_t i = t->heap[pos];
+	struct nodes_due e = t->heap[pos];
 
 	while (pos > 0) {
 		size_t parent = (pos - 1) / 2;
-		if (t->v[t->heap[parent]].due <= t->v[i].due)
+		if (t->heap[parent].due <= e.due)
 			break;
 		heap_set(t, pos, t->heap[parent]);
 		pos = parent;
 	}
-	heap_set(t, pos, i);
+	heap_set(t, pos, e);
 }
 
 static void
 heap_down(struct nodes *t, size_t pos)
 {
-	uint32_t i = t->heap[pos];
+	struct nodes_due e = t->heap[pos];
 
 	for (;;) {
 		size_t c = 2 * pos + 1;
 		if (c >= t->nheap)
 			break;
-		if (c + 1 < t->nheap && t->v[t->heap[c + 1]].due < t->v[t->heap[c]].due)
+		if (c + 1 < t->nheap && t->heap[c + 1].due < t->heap[c].due)
 			c++;
-		if (t->v[i].due <= t->v[t->heap[c]].due)
+		if (e.due <= t->heap[c].due)
 			break;
 		heap_set(t, pos, t->heap[c]);
 		pos = c;
 	}
-	heap_set(t, pos, i);
+	heap_set(t, pos, e);
 }
 
 static void
 heap_remove(struct nodes *t, uint32_t i)
 {
-	size_t pos = t->v[i].heap - 1;
-	uint32_t last = t->heap[--t->nheap];
+	size_t pos = t->hpos[i] - 1;
+	struct nodes_due last = t->heap[--t->nheap];
 
-	t->v[i].heap = 0;
-	if (last == i)
+	t->hpos[i] = 0;
+	if (last.i == i)
 		return;
 	heap_set(t, pos, last);
 	heap_up(t, pos);
-	heap_down(t, t->v[last].heap - 1);
+	heap_down(t, t->hpos[last.i] - 1);
 }
 
 void
@@ -245,7 +250,7 @@ nodes_unqueue(struct nodes *t, uint32_t i)
 {
 	struct node *nd = &t->v[i];
 
-	if (nd->heap)
+	if (t->hpos[i])
 		heap_remove(t, i);
 	if (nd->flags & NODE_FRESH) {
 		/* Rare (forgetting a fresh node): a linear scan is fine. */
@@ -271,18 +276,19 @@ void
 nodes_schedule(struct nodes *t, uint32_t i, int64_t due)
 {
 	struct node *nd = &t->v[i];
+	struct nodes_due e = { due, i };
 
 	if (nd->flags & NODE_FRESH)
 		nodes_unqueue(t, i);
 	nd->due = due;
-	if (nd->heap) {
-		heap_up(t, nd->heap - 1);
-		heap_down(t, nd->heap - 1);
+	if (t->hpos[i]) {
+		size_t pos = t->hpos[i] - 1;
+		t->heap[pos].due = due;
+		heap_up(t, pos);
+		heap_down(t, t->hpos[i] - 1);
 		return;
 	}
-	t->heap[t->nheap] = i;
-	nd->heap = (uint32_t)t->nheap + 1;
-	t->nheap++;
+	heap_set(t, t->nheap++, e);
 	heap_up(t, t->nheap - 1);
 }
 
@@ -294,8 +300,8 @@ nodes_next(struct nodes *t, int64_t now)
 		t->v[i].flags &= (uint8_t)~NODE_FRESH;
 		return i;
 	}
-	if (t->nheap && t->v[t->heap[0]].due <= now) {
-		uint32_t i = t->heap[0];
+	if (t->nheap && t->heap[0].due <= now) {
+		uint32_t i = t->heap[0].i;
 		heap_remove(t, i);
 		return i;
 	}
@@ -305,5 +311,5 @@ nodes_next(struct nodes *t, int64_t now)
 int64_t
 nodes_next_due(const struct nodes *t)
 {
-	return t->nheap ? t->v[t->heap[0]].due : INT64_MAX;
+	return t->nheap ? t->heap[0].due : INT64_MAX;
 }

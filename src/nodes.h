@@ -40,8 +40,7 @@ struct node {
 	uint8_t flags, dialect, last_error;
 	uint32_t gen;
 	uint32_t hnext;   /* hash chain, or free list */
-	uint32_t heap;    /* position in the heap + 1; 0 = not queued */
-	int64_t due;      /* monotonic ms of the next check */
+	int64_t due;      /* monotonic ms of the next check (when queued) */
 	int64_t banned_until; /* unix s; 0 = not banned */
 	char *url;        /* malloc'd; NULL = ws://addr/ */
 	struct health h;
@@ -55,7 +54,9 @@ struct nodes {
 	uint64_t seed;
 	uint32_t *buckets;
 	size_t nbuckets;
-	uint32_t *heap;
+	/* The due heap holds its keys, and positions live apart: a sift touches no node. */
+	struct nodes_due { int64_t due; uint32_t i; } *heap;
+	uint32_t *hpos;   /* by node: position in the heap + 1; 0 = not queued */
 	size_t nheap;
 	uint32_t *fresh;
 	size_t nfresh;
@@ -78,6 +79,12 @@ nodes_at(const struct nodes *t, uint32_t i)
 void nodes_push_fresh(struct nodes *t, uint32_t i);
 /* Queue (or re-queue) on the heap at due. */
 void nodes_schedule(struct nodes *t, uint32_t i, int64_t due);
+/* On the due heap? */
+static inline bool
+nodes_queued(const struct nodes *t, uint32_t i)
+{
+	return t->hpos[i] != 0;
+}
 /* Take it off whichever queue holds it. */
 void nodes_unqueue(struct nodes *t, uint32_t i);
 /* The next node to check at now (fresh first, then due heap), dequeued; NODE_NONE when none. */

@@ -50,7 +50,7 @@ table(void)
 	unsigned n = 0;
 	ok = nodes_next(&t, 10000) == 500;
 	for (uint32_t i; (i = nodes_next(&t, 10000)) != NODE_NONE; n++) {
-		ok &= nodes_at(&t, i)->due >= last && nodes_at(&t, i)->heap == 0;
+		ok &= nodes_at(&t, i)->due >= last && !nodes_queued(&t, i);
 		last = nodes_at(&t, i)->due;
 	}
 	CHECK("heap pops in due order", ok && n == 999);
