@@ -6,6 +6,8 @@
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make bench    dnsperf: seedd against NSD and Knot; then a crawl of a
 #                 simulated 5,000-node network (not part of make test)
+#   make sim      the churn simulator (tests/churn): 10,000 nodes for 60 simulated
+#                 days under the baseline health model and ours; a Markdown table
 #   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
 #   make rootfs   build/rootfs: the container image's tree (rootfs/README.md)
 #   make image    build/seedd-oci.tar: that tree as an OCI image archive, no engine
@@ -28,6 +30,8 @@ SRC     := $(wildcard src/*.c)
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(wildcard tests/unit/*.c)
 FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
+CHURNSRC := $(wildcard tests/churn/*.c)
+CHURNLIB := src/crawl_core.c src/health.c src/nodes.c src/addr.c src/rng.c
 
 MUSL_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -flto -ffunction-sections -fdata-sections \
                -fno-asynchronous-unwind-tables -fstack-protector-strong
@@ -82,7 +86,14 @@ build/san/unit: $(SAN_OBJ) $(UNITSRC) $(wildcard tests/unit/*.h)
 unit: build/san/unit
 	./build/san/unit
 
-test: seedd build/san/unit
+build/churn: $(CHURNSRC) tests/churn/churn.h $(CHURNLIB) $(wildcard src/*.h) $(FETCHED)
+	@mkdir -p $(@D)
+	cc $(CSTD) $(WARN) $(INC) -O2 -Isrc -o $@ $(CHURNSRC) $(CHURNLIB) $(BEARSSL) -lm
+
+build/san/churn: $(CHURNSRC) tests/churn/churn.h $(wildcard src/*.h) $(patsubst src/%.c,build/san/%.o,$(CHURNLIB))
+	cc $(SAN_CFLAGS) -Isrc -o $@ $(CHURNSRC) $(patsubst src/%.c,build/san/%.o,$(CHURNLIB)) $(BEARSSL) -lm
+
+test: seedd build/san/unit build/san/churn
 	./tests/run.sh
 
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBSRC) $(wildcard src/*.h) $(FETCHED)
@@ -99,6 +110,9 @@ bench: seedd
 
 demo: seedd
 	./docs/demo.sh
+
+sim: build/churn
+	./build/churn
 
 rootfs: seedd
 	@test -s $(CA_BUNDLE) || { echo "make rootfs: no CA bundle at $(CA_BUNDLE) (install ca-certificates or set CA_BUNDLE=FILE)"; exit 1; }
@@ -119,4 +133,4 @@ fresh-check:
 clean:
 	rm -rf build seedd
 
-.PHONY: all test unit fuzz bench demo rootfs image fresh-check clean
+.PHONY: all test unit fuzz bench demo rootfs image fresh-check clean sim
