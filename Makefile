@@ -13,7 +13,7 @@
 #   make image    build/seedd-oci.tar: that tree as an OCI image archive, no engine
 #   make fresh-check  the README's two set-up commands in a fresh debootstrap
 #                 root with the current commit (tools/fresh-check.sh; root,
-#                 20-40 min; not part of make test)
+#                 15-30 min; not part of make test)
 #   make SAN=1    the binary itself under ASan+UBSan with the host compiler
 
 TP      := third_party/root

@@ -12,7 +12,7 @@
 #     ./tests/deps.sh && make demo
 #     ./tests/deps.sh && make test
 # and prints the last lines and exit status of each. Not part of make test;
-# takes 20-40 minutes and a few GB in the temp dir; needs root and
+# takes 15-30 minutes and a few GB in the temp dir; needs root and
 # debootstrap. The servers tests start listen on loopback, shared with this
 # machine: do not run make test or make demo here meanwhile.
 #
