@@ -46,24 +46,10 @@ need_install() {
 	done
 	return 1
 }
-install_tools() {
-	local pkgs=(dnsperf nsd knot bind9-dnsutils util-linux iproute2 procps)
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y "${pkgs[@]}" >/dev/null ||
-		{ apt-get update >/dev/null && apt-get install -y "${pkgs[@]}" >/dev/null; }
-}
+# One list of packages in one place: tests/deps.sh installs them (as root).
 if need_install; then
-	# policy-rc.d exiting 101 keeps the packages' own services from starting.
-	if [[ -e /usr/sbin/policy-rc.d ]]; then
-		install_tools || die "apt-get install failed"
-	else
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod +x /usr/sbin/policy-rc.d
-		ok=0; install_tools && ok=1
-		rm -f /usr/sbin/policy-rc.d
-		(( ok )) || die "apt-get install failed"
-	fi
-	need_install && die "tools still missing after apt-get install"
+	"$ROOT/tests/deps.sh" >/dev/null || die "tests/deps.sh failed"
+	need_install && die "tools still missing after tests/deps.sh"
 fi
 
 # --- workspace and cleanup -------------------------------------------------
