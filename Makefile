@@ -24,14 +24,16 @@ BEARSSL := $(TP)/usr/lib/x86_64-linux-gnu/libbearssl.a
 CSTD  := -std=c11 -D_GNU_SOURCE
 WARN  := -Wall -Wextra -Wshadow -Wconversion -Wpointer-arith -Wstrict-prototypes \
          -Wmissing-prototypes -Werror=implicit-function-declaration -Werror
-INC   := -isystem $(TP)/usr/include
+INC   := -isystem $(TP)/usr/include -Isrc
 
-SRC     := $(wildcard src/*.c)
-LIBSRC  := $(filter-out src/main.c,$(SRC))
-UNITSRC := $(wildcard tests/unit/*.c)
+# One folder per subsystem (docs/architecture.md); headers are included as "folder/name.h".
+SRC     := $(wildcard src/*/*.c)
+HDR     := $(wildcard src/*/*.h)
+LIBSRC  := $(filter-out src/app/main.c,$(SRC))
+UNITSRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)
 FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
 CHURNSRC := $(wildcard tests/churn/*.c)
-CHURNLIB := src/crawl_core.c src/health.c src/nodes.c src/addr.c src/rng.c
+CHURNLIB := src/crawl/crawl_core.c src/nodes/health.c src/nodes/node_table.c src/base/addr.c src/base/rng.c
 
 MUSL_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -flto -ffunction-sections -fdata-sections \
                -fno-asynchronous-unwind-tables -fstack-protector-strong
@@ -60,7 +62,7 @@ $(FETCHED): third_party/packages.lock third_party/fetch.sh
 	./third_party/fetch.sh
 	touch $@
 
-build/musl/%.o: src/%.c $(wildcard src/*.h) $(FETCHED)
+build/musl/%.o: src/%.c $(HDR) $(FETCHED)
 	@mkdir -p $(@D)
 	gcc -specs $(SPECS) $(MUSL_CFLAGS) -c -o $@ $<
 
@@ -73,30 +75,30 @@ seedd: $(MUSL_OBJ)
 	gcc -specs $(SPECS) -static -s -O2 -flto -Wl,--gc-sections -o $@ $(MUSL_OBJ) $(BEARSSL)
 	@echo "seedd: $$(stat -c %s $@) bytes"
 
-build/san/%.o: src/%.c $(wildcard src/*.h) $(FETCHED)
+build/san/%.o: src/%.c $(HDR) $(FETCHED)
 	@mkdir -p $(@D)
 	cc $(SAN_CFLAGS) -c -o $@ $<
 
-build/san/seedd: $(SAN_OBJ) build/san/main.o
+build/san/seedd: $(SAN_OBJ) build/san/app/main.o
 	cc $(SAN_FLAGS) -o $@ $^ $(BEARSSL)
 
-build/san/unit: $(SAN_OBJ) $(UNITSRC) $(wildcard tests/unit/*.h)
-	cc $(SAN_CFLAGS) -Isrc -o $@ $(UNITSRC) $(SAN_OBJ) $(BEARSSL) -lm
+build/san/unit: $(SAN_OBJ) $(UNITSRC) $(wildcard tests/unit/*.h tests/unit/*/*.h)
+	cc $(SAN_CFLAGS) -Itests/unit -o $@ $(UNITSRC) $(SAN_OBJ) $(BEARSSL) -lm
 
 unit: build/san/unit
 	./build/san/unit
 
-build/churn: $(CHURNSRC) tests/churn/churn.h $(CHURNLIB) $(wildcard src/*.h) $(FETCHED)
+build/churn: $(CHURNSRC) tests/churn/churn.h $(CHURNLIB) $(HDR) $(FETCHED)
 	@mkdir -p $(@D)
 	cc $(CSTD) $(WARN) $(INC) -O2 -Isrc -o $@ $(CHURNSRC) $(CHURNLIB) $(BEARSSL) -lm
 
-build/san/churn: $(CHURNSRC) tests/churn/churn.h $(wildcard src/*.h) $(patsubst src/%.c,build/san/%.o,$(CHURNLIB))
+build/san/churn: $(CHURNSRC) tests/churn/churn.h $(HDR) $(patsubst src/%.c,build/san/%.o,$(CHURNLIB))
 	cc $(SAN_CFLAGS) -Isrc -o $@ $(CHURNSRC) $(patsubst src/%.c,build/san/%.o,$(CHURNLIB)) $(BEARSSL) -lm
 
 test: seedd build/san/unit build/san/churn
 	./tests/run.sh
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBSRC) $(wildcard src/*.h) $(FETCHED)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBSRC) $(HDR) $(FETCHED)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIBSRC) $(BEARSSL)
 

@@ -1,6 +1,6 @@
 /*
  * churn: a simulated network of nodes that come and go, crawled for
- * weeks of simulated time by the I/O-free crawler core (src/crawl_core.h)
+ * weeks of simulated time by the I/O-free crawler core (src/crawl/crawl_core.h)
  * under one health model, and what a DNS client would have seen of it
  * (README.md here). Everything is deterministic from --seed: the
  * population, its schedules and the spurious failures come from
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crawl_core.h"
+#include "crawl/crawl_core.h"
 
 #define CHURN_T0 1800000000LL     /* unix s at mono 0 */
 #define CHURN_CONCURRENCY 256

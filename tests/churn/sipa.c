@@ -1,7 +1,7 @@
 /*
  * sipa: the baseline model of SPEC 5, the one most Bitcoin DNS seeds run
  * and seedd ran before its own (health_good and health_fate of the old
- * src/health.c, the backoff of the old crawler.c on_done), as a
+ * src/nodes/health.c, the backoff of the old crawler.c on_done), as a
  * struct health_model for the churn simulator. One change from the old
  * code: after a good check of a node that is not good (h->fails == 0)
  * the next check is one --interval later, where the old code shifted by

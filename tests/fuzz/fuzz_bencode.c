@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bencode.h"
+#include "dht/bencode.h"
 
 #include "fuzz.h"
 

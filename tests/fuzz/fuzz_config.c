@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "app/config.h"
 
 #include "fuzz.h"
 

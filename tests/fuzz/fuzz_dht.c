@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dht.h"
+#include "dht/dht.h"
 
 #include "fuzz.h"
 

@@ -10,7 +10,7 @@
  * tree), no --ns (the NS is the SOA MNAME), no wildcard, --answers 1024
  * over 1100 IPv4 and 300 IPv6 nodes (shortened over TCP too).
  *
- * Every reply is read back with the project's own reader (dns_wire.h): each
+ * Every reply is read back with the project's own reader (dns/wire.h): each
  * record it announces must parse completely and the records must fill the
  * reply exactly, so a broken compression pointer or a miscounted section
  * traps here.
@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "dname.h"
-#include "dns_answer.h"
-#include "dns_wire.h"
-#include "rng.h"
-#include "zone.h"
+#include "base/addr.h"
+#include "dns/dname.h"
+#include "server/answer.h"
+#include "dns/wire.h"
+#include "base/rng.h"
+#include "zone/zone.h"
 
 #include "fuzz.h"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "http.h"
+#include "app/http.h"
 
 #include "fuzz.h"
 

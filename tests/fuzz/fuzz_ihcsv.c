@@ -1,5 +1,5 @@
 /*
- * fuzz_ihcsv: one input = an infohashes.csv text for ihcsv_feed (ihcsv.h),
+ * fuzz_ihcsv: one input = an infohashes.csv text for ihcsv_feed (dht/infohash_csv.h),
  * fed in two pieces cut at a line end chosen by the input.
  * Invariants:
  *   - the result is 0, -1 (no infohash column) or never -2 (memory is
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ihcsv.h"
+#include "dht/infohash_csv.h"
 
 #include "fuzz.h"
 

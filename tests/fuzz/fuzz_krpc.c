@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "krpc.h"
+#include "dht/krpc.h"
 
 #include "fuzz.h"
 

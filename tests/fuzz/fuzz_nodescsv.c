@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodes.h"
-#include "nodescsv.h"
+#include "nodes/node_table.h"
+#include "nodes/nodes_csv.h"
 
 #include "fuzz.h"
 

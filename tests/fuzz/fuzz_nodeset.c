@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "nodeset.h"
-#include "rng.h"
+#include "zone/nodeset.h"
+#include "base/rng.h"
 
 #include "fuzz.h"
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_peers: one input = one text message for peers_parse (peers.h),
+ * fuzz_peers: one input = one text message for peers_parse (crawl/infnote_msg.h),
  * classified as an answer to a 0.1 want_peers question (identifier
  * k3J9x0aQ2b), to a 0.1 info question (Zq81mmW0cd), to a 1.1 question,
  * and with no question pending. Invariants:
@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "peers.h"
-#include "url.h"
+#include "crawl/infnote_msg.h"
+#include "base/url.h"
 
 #include "fuzz.h"
 

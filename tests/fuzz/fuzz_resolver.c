@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_wire.h"
-#include "resolver.h"
+#include "dns/wire.h"
+#include "dns/resolver.h"
 
 #include "fuzz.h"
 

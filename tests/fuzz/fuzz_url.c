@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "addr.h"
-#include "url.h"
+#include "base/addr.h"
+#include "base/url.h"
 
 #include "fuzz.h"
 

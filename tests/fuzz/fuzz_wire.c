@@ -1,8 +1,8 @@
 /*
- * fuzz_wire: the DNS reader and writer primitives of dns_wire.h alone.
+ * fuzz_wire: the DNS reader and writer primitives of dns/wire.h alone.
  *
  * 1. rd_name at every offset of the input, against a reference decoder
- *    written from the rule in dns_wire.h (a pointer points strictly before
+ *    written from the rule in dns/wire.h (a pointer points strictly before
  *    the start of the label run that holds it, never into the 12-byte
  *    header): same verdict, same name, same end offset; a name read is a
  *    valid label sequence of at most 255 bytes.
@@ -19,15 +19,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dname.h"
-#include "dns_wire.h"
+#include "dns/dname.h"
+#include "dns/wire.h"
 
 #include "fuzz.h"
 
 #define MAX_NAMES 48
 #define MAX_RECS 256
 
-/* The rule of dns_wire.h, written independently. Returns the name length or 0. */
+/* The rule of dns/wire.h, written independently. Returns the name length or 0. */
 static size_t
 ref_name(const uint8_t *p, size_t len, size_t start, uint8_t *out, size_t *end)
 {

@@ -1,6 +1,6 @@
 /*
  * fuzz_ws_frame: the server-frame parser and the client-frame encoder of
- * ws.h.
+ * crawl/websocket.h.
  *
  * 1. The input as a stream of server frames, against a reference parser
  *    written from RFC 6455 5 in one pass over the whole buffer (no
@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws.h"
+#include "crawl/websocket.h"
 
 #include "fuzz.h"
 

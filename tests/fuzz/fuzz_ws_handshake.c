@@ -1,9 +1,9 @@
 /*
- * fuzz_ws_handshake: the handshake response reader of ws.h, and the
+ * fuzz_ws_handshake: the handshake response reader of crawl/websocket.h, and the
  * request and key builders.
  *
  * 1. The input as a server's response to the key of RFC 6455 4.2.2,
- *    against a reference reader written line by line from ws.h's rules:
+ *    against a reference reader written line by line from crawl/websocket.h's rules:
  *    same verdict, same *used, same status.
  * 2. The same verdict and *used fed whole, one byte at a time and in
  *    input-chosen chunks: the reader is resumable at every byte.
@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws.h"
+#include "crawl/websocket.h"
 
 #include "fuzz.h"
 

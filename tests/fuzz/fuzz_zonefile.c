@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "dname.h"
-#include "dns_wire.h"
-#include "zone.h"
-#include "zonefile.h"
+#include "base/addr.h"
+#include "dns/dname.h"
+#include "dns/wire.h"
+#include "zone/zone.h"
+#include "zone/zone_csv.h"
 
 #include "fuzz.h"
 

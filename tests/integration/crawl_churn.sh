@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Nodes come and go under a running crawl (SPEC 5, src/health.h): a black-box
+# Nodes come and go under a running crawl (SPEC 5, src/nodes/health.h): a black-box
 # test of the health model with a real seedd, the simulated network
 # (tests/sim/topo.py churn, 127.1.27.0/24) and a pre-written nodes.csv:
 #   s, a1-a3  always up; s is the --seed, the others are learnt from it;

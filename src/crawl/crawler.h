@@ -1,0 +1,88 @@
+/*
+ * crawler: discovers and checks the network (SPEC 5) on the loop. It runs
+ * the crawler core (crawl_core.h: the node table, the schedule, the health
+ * model, the own-outage guard) with real checks (check.h, at most
+ * --concurrency at once), keeps the published nodes of the zone in step
+ * at once, resolves host names with the stub resolver, and keeps
+ * nodes.csv. After start-up nothing here exits: failures are logged and
+ * counted.
+ */
+#ifndef SEEDD_CRAWLER_H
+#define SEEDD_CRAWLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crawl/node_check.h"
+#include "crawl/crawl_core.h"
+#include "app/config.h"
+#include "base/loop.h"
+#include "dns/resolver.h"
+#include "base/rng.h"
+#include "base/snapshot.h"
+#include "crawl/tls.h"
+#include "zone/zone.h"
+#include "zone/zone_store.h"
+
+struct crawler_inflight;
+struct name_lookup;
+
+struct crawler {
+	const struct config *cfg;
+	struct loop *loop;
+	struct rng *rng;
+	struct zone *zone;
+	struct zonestore *store;
+	int dirfd;
+	int timer;
+	bool on;
+	struct crawl_core core; /* the node table and every decision */
+	struct check_env env;
+	struct tls_anchors anchors;
+	bool have_anchors;
+	struct resolver resolver;
+	bool have_resolver;
+	struct crawler_inflight *slots;
+	uint32_t *free_slots;
+	uint32_t nfree, inflight_fresh;
+	uint32_t resolving; /* host-name lookups under way */
+	struct name_lookup *lookups;
+	/* the current crawl pass: from new nodes appearing to none left */
+	bool pass_open;
+	int64_t pass_start;
+	uint64_t pass_checks;
+	/* host names recently resolved (hash, unix s), so a name reported by many peers is asked once */
+	uint64_t name_hash[256];
+	int64_t name_time[256];
+	int64_t next_summary, next_seed_resolve;
+	bool dirty;        /* nodes.csv differs from the table */
+	bool zone_changed; /* published nodes changed since the serial last grew */
+	struct snapshot_id seen;
+	char *other; /* nodes.csv rows of other networks, kept verbatim */
+	size_t other_len;
+	/* Another module's rows (the DHT's), written in place of that network's old ones. */
+	char *(*extra_rows)(void *ctx, size_t *len);
+	void *extra_ctx;
+	const char *extra_network;
+	struct crawl_stats st_minute; /* the counters at the last summary line */
+	uint64_t passes_total, passes_minute, saves, save_errors;
+	uint64_t skipped; /* bad nodes.csv rows in the parse under way */
+	int64_t last_save; /* unix s of the last nodes.csv written */
+};
+
+/* Load nodes.csv, merge zone node rows, open the resolver and trust anchors. -1 on OOM. */
+int crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct rng *rng,
+                 struct zone *z, struct zonestore *zs, int dirfd);
+/* Begin checking (after sockets are bound). */
+void crawler_start(struct crawler *c);
+/* Node rows that appeared in zone.csv (after a reload) become candidates. */
+void crawler_sync_zone(struct crawler *c);
+/* Merge nodes.csv again when someone else changed it on disk. */
+void crawler_poll(struct crawler *c);
+/* nodes.csv rows of network come from fn from now on (the DHT's). */
+void crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx);
+/* Write nodes.csv when changed (or always with force): 0 or -1. */
+int crawler_save(struct crawler *c, bool force);
+void crawler_close(struct crawler *c);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * dht_store: the sniffer's snapshots. infohashes.csv (SPEC 3) is loaded
+ * at start so counts survive restarts, and written when changed. DHT nodes
+ * that answered are rows of nodes.csv with network "dht": loaded at start
+ * (their history, their ids, and the walk starts from them), written by
+ * the crawler with its own rows, or by us when the crawler is off.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dht/dht.h"
+#include "dht/dht_int.h"
+#include "dht/infohash_csv.h"
+#include "base/log.h"
+#include "nodes/nodes_csv.h"
+
+#define DHT_NETWORK "dht"
+#define GOOD_S 900 /* BEP 5: a good node answered within 15 minutes */
+
+static void
+report_ih(void *ctx, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", IHCSV_FILE, line, why);
+}
+
+static void
+report_node(void *ctx, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+}
+
+static int
+unhex_id(const char *s, uint8_t out[KRPC_ID_LEN])
+{
+	if (strlen(s) != 2 * KRPC_ID_LEN)
+		return -1;
+	for (int i = 0; i < 2 * KRPC_ID_LEN; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0)
+			return -1;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+	}
+	return 0;
+}
+
+static void
+load_node(void *ctx, const struct nodescsv_row *row)
+{
+	struct dht *d = ctx;
+	uint8_t id[KRPC_ID_LEN];
+	bool have_id = unhex_id(row->node_id, id) == 0;
+
+	if (!dht_allowed(d, &row->addr) || nodes_find(&d->nodes, &row->addr) != NODE_NONE)
+		return;
+	/* The id we show it follows from its id as before, so it stays the same across restarts. */
+	uint8_t shown[KRPC_ID_LEN];
+	dht_shown_id(d, &row->addr, have_id ? id : NULL, shown);
+	uint32_t i = nodes_add(&d->nodes, &row->addr);
+	if (i == NODE_NONE)
+		return;
+	if (!dht_peer_room(d, i)) {
+		nodes_del(&d->nodes, i);
+		return;
+	}
+	memset(&d->peer[i], 0, sizeof(d->peer[i]));
+	if (have_id)
+		memcpy(d->peer[i].id, id, KRPC_ID_LEN);
+	memcpy(d->peer[i].shown, shown, KRPC_ID_LEN);
+	nodes_at(&d->nodes, i)->h = row->h;
+	/* Asked again within a minute or so, spread out. */
+	nodes_schedule(&d->nodes, i, d->loop->now + 1000 + rng_below(d->rng, 60000));
+}
+
+void
+dht_load(struct dht *d)
+{
+	static const char *const ihn[] = { IHCSV_FILE, IHCSV_FILE ".old" };
+	char rej[256];
+
+	for (int k = 0; k < 2; k++) {
+		uint32_t rows;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = ihcsv_load(d->dirfd, ihn[k], &d->ih, d->rng, report_ih, d, &rows);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (rc == 1)
+			continue; /* absent: try .old */
+		if (rc == -2) {
+			log_error("dht", "msg=\"out of memory loading\" file=%s", ihn[k]);
+			break;
+		}
+		if (rc == -1) {
+			log_error("dht", "msg=\"cannot use\" file=%s error=\"%s\"", ihn[k], strerror(errno));
+			if (errno != EACCES && snapshot_reject(d->dirfd, ihn[k], time(NULL), rej, sizeof(rej)) == 0)
+				log_error("dht", "msg=\"unusable file set aside\" file=%s kept_as=%s", ihn[k], rej);
+			struct siphash_key key = d->ih.key;
+			ih_free(&d->ih);
+			ih_init(&d->ih, d->cfg.max_infohashes, &key);
+			d->ih_dirty = true; /* a good file takes its place */
+			continue;
+		}
+		log_info("dht", "msg=loaded file=%s infohashes=%u ms=%lld", ihn[k], d->ih.n,
+		         (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		if (k == 1)
+			d->ih_dirty = true;
+		break;
+	}
+
+	char *buf = NULL;
+	size_t len = 0;
+	struct snapshot_id id;
+	for (int k = 0; k < 2; k++) {
+		const char *name = k == 0 ? NODESCSV_FILE : NODESCSV_FILE ".old";
+		if (snapshot_read(d->dirfd, name, &buf, &len, &id) < 0)
+			continue;
+		char *other = NULL;
+		size_t olen = 0;
+		int rc = nodescsv_parse_net(buf, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, d, &other,
+		                            &olen);
+		free(buf);
+		if (rc < 0) {
+			free(other);
+			/* The crawler, when on, sets an unusable file aside; alone, we do. */
+			if (rc == -1 && d->own_nodes_file &&
+			    snapshot_reject(d->dirfd, name, time(NULL), rej, sizeof(rej)) == 0)
+				log_error("dht", "msg=\"unusable file set aside\" file=%s kept_as=%s", name, rej);
+			continue;
+		}
+		if (d->own_nodes_file) {
+			d->other = other;
+			d->other_len = olen;
+		} else {
+			free(other);
+		}
+		log_info("dht", "msg=loaded file=%s dht_nodes=%zu", name, d->nodes.count);
+		break;
+	}
+}
+
+static bool
+good(void *ctx, const struct node *n)
+{
+	(void)ctx;
+	return n->h.last_success && (int64_t)time(NULL) - n->h.last_success < GOOD_S;
+}
+
+static const char *
+id_hex(void *ctx, uint32_t i)
+{
+	static char hex[2 * KRPC_ID_LEN + 1];
+	struct dht *d = ctx;
+
+	if (i >= d->npeer)
+		return "";
+	for (int k = 0; k < KRPC_ID_LEN; k++)
+		snprintf(hex + 2 * k, 3, "%02x", d->peer[i].id[k]);
+	return hex;
+}
+
+char *
+dht_node_rows(void *ctx, size_t *len)
+{
+	struct dht *d = ctx;
+	char *buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, NULL, 0, len);
+
+	if (!buf)
+		return NULL;
+	/* Rows only: the caller writes the header. */
+	char *nl = memchr(buf, '\n', *len);
+	size_t skip = nl ? (size_t)(nl - buf) + 1 : *len;
+	memmove(buf, buf + skip, *len - skip + 1);
+	*len -= skip;
+	d->nodes_dirty = false;
+	return buf;
+}
+
+/*
+ * infohashes.csv can be a hundred megabytes: written by a forked child, from
+ * its copy-on-write image of the table, so the loop (DNS answers too) never
+ * waits for it. At shutdown it is written in the process, once.
+ */
+static int
+save_infohashes(struct dht *d, bool now)
+{
+	if (!now) {
+		if (d->ih_writer > 0)
+			return 0; /* the last one is still writing; the next interval will do */
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* Below the loop it copies, which may share its core. */
+			if (nice(19) < 0) {
+				/* still writes, at the same priority */
+			}
+			_exit(ihcsv_save(d->dirfd, &d->ih) == 0 ? 0 : 1);
+		}
+		if (pid > 0) {
+			d->ih_writer = pid;
+			d->ih_dirty = false;
+			return 0;
+		}
+		log_warn("dht", "msg=\"cannot fork to write infohashes.csv; writing it in the loop\" error=\"%s\"",
+		         strerror(errno));
+	}
+	if (d->ih_writer > 0) {
+		/* Shutdown: what that child writes is older than what we write now. */
+		kill(d->ih_writer, SIGKILL);
+		waitpid(d->ih_writer, NULL, 0);
+		d->ih_writer = 0;
+	}
+	if (ihcsv_save(d->dirfd, &d->ih) < 0) {
+		log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IHCSV_FILE, strerror(errno));
+		return -1;
+	}
+	d->ih_dirty = false;
+	d->ih_last_save = (int64_t)time(NULL);
+	return 0;
+}
+
+void
+dht_reaped(struct dht *d, pid_t pid, int status)
+{
+	if (!d->on || pid != d->ih_writer)
+		return;
+	d->ih_writer = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		d->ih_last_save = (int64_t)time(NULL);
+		log_debug("dht", "msg=saved file=%s infohashes=%u", IHCSV_FILE, d->ih.n);
+		return;
+	}
+	d->ih_dirty = true; /* try again at the next interval */
+	log_error("dht", "msg=\"cannot write\" file=%s error=\"writer exited with status %d\"", IHCSV_FILE, status);
+}
+
+int
+dht_save(struct dht *d, bool force)
+{
+	int rc = 0;
+
+	if (!d->on)
+		return 0;
+	/* Unchanged since it was loaded or last written: the file already says it all. */
+	if (d->ih_dirty && save_infohashes(d, force) < 0)
+		rc = -1;
+	if (force && d->ih_writer > 0) {
+		/* Nothing changed since that child took its copy: let it finish. */
+		int st;
+		pid_t pid = d->ih_writer;
+		if (waitpid(pid, &st, 0) == pid)
+			dht_reaped(d, pid, st);
+		if (d->ih_dirty && save_infohashes(d, true) < 0)
+			rc = -1;
+	}
+	if (d->own_nodes_file && (d->nodes_dirty || force)) {
+		size_t len;
+		char *buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, d->other, d->other_len, &len);
+		if (!buf || snapshot_write(d->dirfd, NODESCSV_FILE, buf, len) < 0) {
+			log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE,
+			          buf ? strerror(errno) : "out of memory");
+			rc = -1;
+		} else {
+			d->nodes_dirty = false;
+			d->nodes_last_save = (int64_t)time(NULL);
+		}
+		free(buf);
+	}
+	return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * nodes: the crawler's node table (SPEC 5). A node is (address, port)
+ * with its health history, the URL it is checked at, its dialect and its
+ * schedule. Nodes live in one array indexed by uint32; a keyed hash finds
+ * them by address; a free list reuses forgotten slots (gen tells a reused
+ * slot from the old node). Two queues feed the checks: a stack of nodes
+ * never checked (most recently learnt first) and a min-heap of known
+ * nodes by due time. The table never grows past max; nothing here does I/O.
+ * Functions return -1 only when memory or the cap runs out.
+ */
+#ifndef SEEDD_NODES_H
+#define SEEDD_NODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "nodes/health.h"
+
+#define NODE_NONE UINT32_MAX
+
+enum node_error {
+	NODE_E_NONE, NODE_E_REFUSED, NODE_E_UNREACHABLE, NODE_E_TIMEOUT, NODE_E_TLS,
+	NODE_E_HANDSHAKE, NODE_E_PROTOCOL, NODE_E_CLOSED, NODE_E_ERROR, NODE_E_RESOLVE,
+	NODE_E_BANNED, NODE_E_COUNT,
+};
+
+enum node_flag {
+	NODE_USED = 1,      /* slot holds a node */
+	NODE_INFLIGHT = 2,  /* a check is running */
+	NODE_FRESH = 4,     /* on the never-checked stack */
+	NODE_PUBLISHED = 8, /* in the zone */
+	NODE_SEED = 16,     /* from --seed: never forgotten */
+	NODE_GOOD = 32,     /* the health model's verdict (published when port and address allow) */
+};
+
+struct node {
+	struct addr addr;
+	uint8_t flags, dialect, last_error;
+	uint32_t gen;
+	uint32_t hnext;   /* hash chain, or free list */
+	int64_t due;      /* monotonic ms of the next check (when queued) */
+	int64_t banned_until; /* unix s; 0 = not banned */
+	char *url;        /* malloc'd; NULL = ws://addr/ */
+	struct health h;
+};
+
+struct nodes {
+	struct node *v;
+	size_t n, cap;    /* slots used at least once, allocated */
+	size_t max, count;
+	uint32_t free_head;
+	uint64_t seed;
+	uint32_t *buckets;
+	size_t nbuckets;
+	/* The due heap holds its keys, and positions live apart: a sift touches no node. */
+	struct nodes_due { int64_t due; uint32_t i; } *heap;
+	uint32_t *hpos;   /* by node: position in the heap + 1; 0 = not queued */
+	size_t nheap;
+	uint32_t *fresh;
+	size_t nfresh;
+};
+
+void nodes_init(struct nodes *t, size_t max, uint64_t seed);
+void nodes_free(struct nodes *t);
+uint32_t nodes_find(const struct nodes *t, const struct addr *a);
+/* A new node (zeroed history), not queued; NODE_NONE when full. */
+uint32_t nodes_add(struct nodes *t, const struct addr *a);
+/* Forget a node (it must not be in flight); its slot is reused later. */
+void nodes_del(struct nodes *t, uint32_t i);
+static inline struct node *
+nodes_at(const struct nodes *t, uint32_t i)
+{
+	return &t->v[i];
+}
+
+/* Queue on the never-checked stack (pushed last = taken first). */
+void nodes_push_fresh(struct nodes *t, uint32_t i);
+/* Queue (or re-queue) on the heap at due. */
+void nodes_schedule(struct nodes *t, uint32_t i, int64_t due);
+/* On the due heap? */
+static inline bool
+nodes_queued(const struct nodes *t, uint32_t i)
+{
+	return t->hpos[i] != 0;
+}
+/* Take it off whichever queue holds it. */
+void nodes_unqueue(struct nodes *t, uint32_t i);
+/* The next node to check at now (fresh first, then due heap), dequeued; NODE_NONE when none. */
+uint32_t nodes_next(struct nodes *t, int64_t now);
+/* The earliest due time in the heap, or INT64_MAX. */
+int64_t nodes_next_due(const struct nodes *t);
+
+const char *node_error_name(enum node_error e);
+int node_error_parse(const char *s);
+
+#endif

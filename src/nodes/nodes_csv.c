@@ -1,0 +1,390 @@
+/*
+ * nodescsv: the crawler's report and memory (SPEC 3). The first three
+ * columns are the prototype's; the rest carry the health history.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/csv.h"
+#include "nodes/nodes_csv.h"
+
+static const char *const header =
+	"ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
+	"reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
+	"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down\n";
+
+enum col {
+	C_IP, C_GOOD, C_LAST_CHECK, C_PORT, C_NETWORK, C_FIRST_SEEN, C_LAST_SUCCESS,
+	C_CHECKS, C_SUCCESSES, C_RELIABILITY, C_LAST_ERROR, C_DIALECT, C_BANNED,
+	C_WIN, /* r2h c2h w2h ... r30d c30d w30d: 15 columns */
+	C_URL = C_WIN + 3 * HEALTH_WINDOWS, C_NODE_ID, C_FAILS, C_RUN_START, C_LAST_DOWN, C_COUNT,
+};
+
+static const char *const col_names[C_COUNT] = {
+	"ip", "good", "last_check_time", "port", "network", "first_seen", "last_success",
+	"checks", "successes", "reliability", "last_error", "dialect", "banned_until",
+	"r2h", "c2h", "w2h", "r8h", "c8h", "w8h", "r1d", "c1d", "w1d",
+	"r1w", "c1w", "w1w", "r30d", "c30d", "w30d", "url", "node_id", "fails", "run_start", "last_down",
+};
+
+void
+nodescsv_time_str(int64_t t, char out[20])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	out[0] = '\0';
+	/* Years past 9999 do not fit the column: written as empty. */
+	if (t <= 0 || t > 253402300799 || !gmtime_r(&tt, &tm))
+		return;
+	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+int
+nodescsv_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, se, n = 0;
+
+	if (*s == '\0') {
+		*out = 0;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || s[n] != '\0')
+		return -1;
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    se > 60 || h < 0 || mi < 0 || se < 0)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+static int
+parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A finite number in [0, max]. */
+static int
+parse_num(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (*s == '\0' || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -1;
+	v = strtod(s, &end);
+	if (*end != '\0' || !(v >= 0.0 && v <= max))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*cap - *len <= n) {
+		size_t c = *cap ? *cap : 4096;
+		while (c - *len <= n)
+			c *= 2;
+		char *b = realloc(*buf, c);
+		if (!b)
+			return -1;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+/* One row into r; NULL or the reason it is malformed. */
+static const char *
+parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodescsv_row *r)
+{
+#define FIELD(c) (col[c] >= 0 && col[c] < nf ? f[col[c]] : "")
+	uint64_t u;
+	double x;
+	bool have_win = true;
+
+	memset(r, 0, sizeof(*r));
+	if (addr_parse_ip(&r->addr, FIELD(C_IP)) < 0)
+		return "bad ip";
+	r->addr.port = default_port;
+	if (*FIELD(C_PORT)) {
+		if (parse_uint(FIELD(C_PORT), 65535, &u) < 0 || u == 0)
+			return "bad port";
+		r->addr.port = (uint16_t)u;
+	}
+	const char *g = FIELD(C_GOOD);
+	if (strcmp(g, "yes") != 0 && strcmp(g, "no") != 0 && *g)
+		return "good is not yes or no";
+	r->good = strcmp(g, "yes") == 0;
+	if (nodescsv_time_parse(FIELD(C_LAST_CHECK), &r->h.last_check) < 0 ||
+	    nodescsv_time_parse(FIELD(C_FIRST_SEEN), &r->h.first_seen) < 0 ||
+	    nodescsv_time_parse(FIELD(C_LAST_SUCCESS), &r->h.last_success) < 0 ||
+	    nodescsv_time_parse(FIELD(C_BANNED), &r->banned_until) < 0 ||
+	    nodescsv_time_parse(FIELD(C_RUN_START), &r->h.run_start) < 0 ||
+	    nodescsv_time_parse(FIELD(C_LAST_DOWN), &r->h.last_down) < 0)
+		return "bad time";
+	/* The prototype's report has no counts: one check, its result. */
+	r->h.checks = r->h.last_check ? 1 : 0;
+	r->h.successes = r->good ? r->h.checks : 0;
+	if (*FIELD(C_CHECKS)) {
+		if (parse_uint(FIELD(C_CHECKS), UINT32_MAX, &u) < 0)
+			return "bad checks";
+		r->h.checks = (uint32_t)u;
+		r->h.successes = 0;
+	}
+	if (*FIELD(C_SUCCESSES)) {
+		if (parse_uint(FIELD(C_SUCCESSES), r->h.checks, &u) < 0)
+			return "bad successes";
+		r->h.successes = (uint32_t)u;
+	}
+	double rel = r->good ? 1.0 : 0.0;
+	if (*FIELD(C_RELIABILITY) && parse_num(FIELD(C_RELIABILITY), 1.0, &rel) < 0)
+		return "bad reliability";
+	const char *e = FIELD(C_LAST_ERROR);
+	int err = node_error_parse(e);
+	if (err < 0)
+		return "bad last_error";
+	r->last_error = (enum node_error)err;
+	const char *d = FIELD(C_DIALECT);
+	if (strcmp(d, "0.1") == 0)
+		r->dialect = 1;
+	else if (strcmp(d, "1.1") == 0)
+		r->dialect = 2;
+	else if (*d)
+		return "bad dialect";
+	for (int i = 0; i < 3 * HEALTH_WINDOWS; i++)
+		if (col[C_WIN + i] < 0 || !*FIELD(C_WIN + i))
+			have_win = false;
+	for (int w = 0; w < HEALTH_WINDOWS; w++) {
+		struct health_win *hw = &r->h.win[w];
+		if (!have_win) {
+			hw->r = rel;
+			hw->c = r->h.checks;
+			hw->w = 1.0;
+			continue;
+		}
+		if (parse_num(FIELD(C_WIN + 3 * w), 1.0, &x) < 0)
+			return "bad window r";
+		hw->r = x;
+		if (parse_num(FIELD(C_WIN + 3 * w + 1), 1e12, &x) < 0)
+			return "bad window c";
+		hw->c = x;
+		if (parse_num(FIELD(C_WIN + 3 * w + 2), 1.0, &x) < 0)
+			return "bad window w";
+		hw->w = x;
+	}
+	/* Files without the model's columns: the last check tells whether it failed. */
+	if (r->h.checks)
+		r->h.fails = r->h.last_success ? r->h.last_success != r->h.last_check : !r->good;
+	if (*FIELD(C_FAILS)) {
+		if (parse_uint(FIELD(C_FAILS), UINT8_MAX, &u) < 0)
+			return "bad fails";
+		r->h.fails = (uint8_t)u;
+	}
+	if (col[C_RUN_START] < 0 && !r->h.fails)
+		r->h.run_start = r->h.last_success ? r->h.last_success : r->h.last_check;
+	r->node_id = FIELD(C_NODE_ID);
+	r->url = FIELD(C_URL);
+	if (*r->url) {
+		struct url u2;
+		if (url_parse(&u2, r->url, strlen(r->url), r->addr.port) < 0 || u2.port != r->addr.port)
+			return "bad url";
+	}
+	return NULL;
+#undef FIELD
+}
+
+int
+nodescsv_parse(const char *buf, size_t len, uint16_t default_port, nodescsv_row_fn *row_fn,
+               nodescsv_report_fn *report, void *ctx, char **other, size_t *other_len)
+{
+	return nodescsv_parse_net(buf, len, NODESCSV_NETWORK, default_port, row_fn, report, ctx, other, other_len);
+}
+
+int
+nodescsv_parse_net(const char *buf, size_t len, const char *network, uint16_t default_port,
+                   nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx, char **other,
+                   size_t *other_len)
+{
+	static char line[CSV_LINE_MAX], raw[CSV_LINE_MAX + C_COUNT + 2];
+	char *f[CSV_FIELDS_MAX];
+	int col[C_COUNT], nf;
+	size_t ocap = 0;
+	struct csv c;
+
+	*other = NULL;
+	*other_len = 0;
+	if (memchr(buf, '\0', len))
+		return -1;
+	csv_init(&c, buf, len);
+	nf = csv_next(&c, line, f);
+	if (nf <= 0)
+		return nf == 0 ? 0 : -1;
+	for (int k = 0; k < C_COUNT; k++) {
+		col[k] = -1;
+		for (int i = 0; i < nf; i++)
+			if (strcmp(f[i], col_names[k]) == 0 && col[k] < 0)
+				col[k] = i;
+	}
+	if (col[C_IP] < 0)
+		return -1;
+	for (;;) {
+		nf = csv_next(&c, line, f);
+		if (nf == 0)
+			break;
+		if (nf < 0) {
+			report(ctx, c.line, "line too long or too many fields");
+			continue;
+		}
+		const char *net = col[C_NETWORK] >= 0 && col[C_NETWORK] < nf ? f[col[C_NETWORK]] : "";
+		/* A row without a network is the prototype's, so ours (infnote). */
+		if (strcmp(*net ? net : NODESCSV_NETWORK, network) != 0) {
+			/* Another network's row: kept, its fields put in our column order. */
+			size_t n = 0;
+			for (int k = 0; k < C_COUNT; k++) {
+				const char *v = col[k] >= 0 && col[k] < nf ? f[col[k]] : "";
+				size_t vl = strlen(v);
+				if (sizeof(raw) - n < vl + 2)
+					break;
+				memcpy(raw + n, v, vl);
+				n += vl;
+				raw[n++] = k + 1 < C_COUNT ? ',' : '\n';
+			}
+			if (raw[n - 1] != '\n')
+				continue; /* cannot be longer than the line it came from, but be sure */
+			if (append(other, other_len, &ocap, raw, n) < 0)
+				return -2;
+			continue;
+		}
+		struct nodescsv_row r;
+		const char *why = parse_row(f, nf, col, default_port, &r);
+		if (why) {
+			report(ctx, c.line, why);
+			continue;
+		}
+		row_fn(ctx, &r);
+	}
+	return 0;
+}
+
+static int
+appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -1;
+	return append(buf, len, cap, tmp, (size_t)n);
+}
+
+char *
+nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
+                const char *other, size_t other_len, size_t *len)
+{
+	return nodescsv_format_net(t, NODESCSV_NETWORK, good_fn, NULL, ctx, other, other_len, len);
+}
+
+char *
+nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn,
+                    nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len, size_t *len)
+{
+	bool ws = strcmp(network, NODESCSV_NETWORK) == 0;
+	char *buf = NULL, ip[ADDR_STRLEN], lc[20], fs[20], ls[20], bu[20], rs[20], ld[20];
+	size_t cap = 0;
+
+	*len = 0;
+	if (append(&buf, len, &cap, header, strlen(header)) < 0)
+		goto oom;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct node *n = &t->v[i];
+		const struct health *h = &n->h;
+		if (!(n->flags & NODE_USED))
+			continue;
+		addr_ip_str(&n->addr, ip, sizeof(ip));
+		nodescsv_time_str(h->last_check, lc);
+		nodescsv_time_str(h->first_seen, fs);
+		nodescsv_time_str(h->last_success, ls);
+		nodescsv_time_str(n->banned_until, bu);
+		if (appendf(&buf, len, &cap, "%s,%s,%s,%u,%s,%s,%s,%u,%u,%.3f,%s,%s,%s", ip,
+		            good_fn(ctx, n) ? "yes" : "no", lc, n->addr.port, network, fs, ls,
+		            h->checks, h->successes, h->win[HEALTH_1D].r,
+		            node_error_name((enum node_error)n->last_error),
+		            n->dialect == 1 ? "0.1" : n->dialect == 2 ? "1.1" : "", bu) < 0)
+			goto oom;
+		for (int w = 0; w < HEALTH_WINDOWS; w++)
+			if (appendf(&buf, len, &cap, ",%.6g,%.6g,%.6g", h->win[w].r, h->win[w].c, h->win[w].w) < 0)
+				goto oom;
+		/* The URL checked: a host name or wss as learnt, else ws://address:port/. */
+		if (!ws ? appendf(&buf, len, &cap, ",") < 0
+		        : n->url ? appendf(&buf, len, &cap, ",%s", n->url) < 0
+		                 : appendf(&buf, len, &cap, n->addr.family == AF_INET6 ? ",ws://[%s]:%u/" : ",ws://%s:%u/",
+		                           ip, n->addr.port) < 0)
+			goto oom;
+		nodescsv_time_str(h->run_start, rs);
+		nodescsv_time_str(h->last_down, ld);
+		if (appendf(&buf, len, &cap, ",%s,%u,%s,%s\n", id_fn ? id_fn(ctx, (uint32_t)i) : "", h->fails, rs, ld) < 0)
+			goto oom;
+	}
+	if (other_len && append(&buf, len, &cap, other, other_len) < 0)
+		goto oom;
+	return buf;
+oom:
+	free(buf);
+	return NULL;
+}
+
+size_t
+nodescsv_drop_network(char *rows, size_t len, const char *network)
+{
+	size_t in = 0, out = 0, nl = strlen(network);
+
+	while (in < len) {
+		const char *end = memchr(rows + in, '\n', len - in);
+		size_t n = end ? (size_t)(end - (rows + in)) + 1 : len - in;
+		/* Rows here are in our column order: network is the fifth field. */
+		const char *f = rows + in;
+		for (int k = 0; k < C_NETWORK && f; k++) {
+			f = memchr(f, ',', (size_t)(rows + in + n - f));
+			if (f)
+				f++;
+		}
+		bool drop = f && (size_t)(rows + in + n - f) > nl && memcmp(f, network, nl) == 0 && f[nl] == ',';
+		if (!drop) {
+			memmove(rows + out, rows + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out;
+}

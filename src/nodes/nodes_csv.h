@@ -1,0 +1,73 @@
+/*
+ * nodescsv: nodes.csv text <-> node table rows (SPEC 3). Pure: no I/O.
+ *
+ * Columns are found by their header names: unknown columns are ignored,
+ * missing ones take defaults, and when the window columns are missing every
+ * window starts from `reliability` (r = reliability, c = checks, w = 1), so
+ * the prototype's three-column report still loads. Rows of another network
+ * (e.g. the DHT's) are not the crawler's: they are handed back verbatim so
+ * a rewrite keeps them.
+ */
+#ifndef SEEDD_NODESCSV_H
+#define SEEDD_NODESCSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nodes/node_table.h"
+#include "base/url.h"
+
+#define NODESCSV_FILE "nodes.csv"
+#define NODESCSV_NETWORK "infnote"
+
+struct nodescsv_row {
+	struct addr addr;
+	bool good;
+	uint8_t dialect;
+	enum node_error last_error;
+	int64_t banned_until;
+	struct health h;
+	const char *url; /* "" when absent; valid during the callback */
+	const char *node_id; /* DHT rows: the node's id in hex; "" when absent */
+};
+
+typedef void nodescsv_row_fn(void *ctx, const struct nodescsv_row *row);
+typedef void nodescsv_report_fn(void *ctx, unsigned line, const char *why);
+
+/*
+ * Parse; rows of our network go to row_fn, malformed rows to report, rows
+ * of other networks are appended to *other (malloc'd text, may be NULL).
+ * Returns 0, -1 when the file is unusable (no ip column in its header, a
+ * NUL byte) or -2 when memory ran out.
+ */
+int nodescsv_parse(const char *buf, size_t len, uint16_t default_port, nodescsv_row_fn *row_fn,
+                   nodescsv_report_fn *report, void *ctx, char **other, size_t *other_len);
+/* The same for the rows of another network (e.g. "dht"); the rest go to *other. */
+int nodescsv_parse_net(const char *buf, size_t len, const char *network, uint16_t default_port,
+                       nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx, char **other,
+                       size_t *other_len);
+/*
+ * The file for every node of the table; good_fn tells the good column.
+ * other (other networks' rows) is appended. Returns malloc'd text or NULL.
+ */
+typedef bool nodescsv_good_fn(void *ctx, const struct node *n);
+char *nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
+                      const char *other, size_t other_len, size_t *len);
+
+/*
+ * The same for another network's table: network names the network column,
+ * url is left empty, id_fn (may be NULL) gives the node_id column of node i.
+ */
+typedef const char *nodescsv_id_fn(void *ctx, uint32_t i);
+char *nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn,
+                          nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len,
+                          size_t *len);
+/* Remove the rows of network from other-network rows (as parse hands them back); the new length. */
+size_t nodescsv_drop_network(char *rows, size_t len, const char *network);
+
+/* "YYYY-MM-DD HH:MM:SS" UTC <-> unix seconds; parse returns -1 on bad text. */
+void nodescsv_time_str(int64_t t, char out[20]);
+int nodescsv_time_parse(const char *s, int64_t *out);
+
+#endif

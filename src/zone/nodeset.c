@@ -1,0 +1,298 @@
+#include "zone/nodeset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hashmix.h"
+
+
+static uint64_t
+hash_ip(const struct nodeset *s, const uint8_t *ip)
+{
+	uint64_t h = s->seed;
+
+	for (size_t i = 0; i < s->alen; i += 4) {
+		uint32_t w;
+		memcpy(&w, ip + i, 4);
+		h = hash_mix(h ^ w);
+	}
+	return h;
+}
+
+static uint32_t
+prefix_key(const struct nodeset *s, const uint8_t *ip)
+{
+	if (s->alen == 4)
+		return (uint32_t)ip[0] << 8 | ip[1];
+	return (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
+}
+
+void
+nodeset_init(struct nodeset *s, size_t alen, size_t max, uint64_t seed)
+{
+	memset(s, 0, sizeof(*s));
+	s->alen = alen;
+	s->max = max;
+	s->seed = seed;
+}
+
+void
+nodeset_clear(struct nodeset *s)
+{
+	for (size_t i = 0; i < s->nb; i++)
+		free(s->buckets[i].members);
+	free(s->nodes);
+	free(s->slots);
+	free(s->buckets);
+	free(s->bslots);
+	free(s->order);
+	nodeset_init(s, s->alen, s->max, s->seed);
+}
+
+/* Slot of ip in the address hash, or of the empty slot where it would go. */
+static size_t
+find_slot(const struct nodeset *s, const uint8_t *ip)
+{
+	size_t mask = s->nslots - 1, i = (size_t)hash_ip(s, ip) & mask;
+
+	while (s->slots[i] != 0 && memcmp(s->nodes[s->slots[i] - 1].ip, ip, s->alen) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static size_t
+find_bslot(const struct nodeset *s, uint32_t key)
+{
+	size_t mask = s->nbslots - 1, i = (size_t)hash_mix(s->seed ^ key) & mask;
+
+	while (s->bslots[i] != 0 && s->buckets[s->bslots[i] - 1].key != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int
+rehash(struct nodeset *s, size_t nslots)
+{
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	uint32_t *bslots = calloc(nslots, sizeof(*bslots));
+
+	if (slots == NULL || bslots == NULL) {
+		free(slots);
+		free(bslots);
+		return -1;
+	}
+	free(s->slots);
+	free(s->bslots);
+	s->slots = slots;
+	s->bslots = bslots;
+	s->nslots = s->nbslots = nslots;
+	for (size_t i = 0; i < s->n; i++)
+		s->slots[find_slot(s, s->nodes[i].ip)] = (uint32_t)i + 1;
+	for (size_t i = 0; i < s->nb; i++)
+		s->bslots[find_bslot(s, s->buckets[i].key)] = (uint32_t)i + 1;
+	return 0;
+}
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *np = realloc(*p, ncap * elem);
+	if (np == NULL)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+size_t
+nodeset_count(const struct nodeset *s)
+{
+	return s->n;
+}
+
+int
+nodeset_has(const struct nodeset *s, const uint8_t *ip)
+{
+	return s->n > 0 && s->slots[find_slot(s, ip)] != 0;
+}
+
+int
+nodeset_add(struct nodeset *s, const uint8_t *ip)
+{
+	if (s->n > 0 && s->slots[find_slot(s, ip)] != 0)
+		return 0;
+	if (s->n >= s->max)
+		return -1;
+	/* Keep both hashes at most half full; buckets never outnumber nodes. */
+	if ((s->n + 1) * 2 > s->nslots && rehash(s, s->nslots ? s->nslots * 2 : 64) < 0)
+		return -1;
+	if (grow((void **)&s->nodes, &s->cap, s->n + 1, sizeof(*s->nodes)) < 0)
+		return -1;
+
+	uint32_t key = prefix_key(s, ip);
+	size_t bslot = find_bslot(s, key);
+	struct nodeset_bucket *b;
+	if (s->bslots[bslot] == 0) {
+		size_t ocap = s->bcap;
+		if (grow((void **)&s->buckets, &s->bcap, s->nb + 1, sizeof(*s->buckets)) < 0)
+			return -1;
+		if (s->bcap != ocap) {
+			uint32_t *o = realloc(s->order, s->bcap * sizeof(*o));
+			if (o == NULL)
+				return -1;
+			s->order = o;
+		}
+		b = &s->buckets[s->nb];
+		memset(b, 0, sizeof(*b));
+		b->key = key;
+		b->order_pos = (uint32_t)s->nb;
+		s->order[s->nb] = (uint32_t)s->nb;
+		s->bslots[bslot] = (uint32_t)++s->nb;
+	}
+	b = &s->buckets[s->bslots[bslot] - 1];
+	if (grow((void **)&b->members, &b->cap, (size_t)b->n + 1, sizeof(*b->members)) < 0)
+		return -1;
+
+	struct nodeset_node *nd = &s->nodes[s->n];
+	memset(nd, 0, sizeof(*nd));
+	memcpy(nd->ip, ip, s->alen);
+	nd->bucket = s->bslots[bslot] - 1;
+	nd->pos = b->n;
+	b->members[b->n++] = (uint32_t)s->n;
+	s->slots[find_slot(s, ip)] = (uint32_t)++s->n;
+	return 1;
+}
+
+/* Linear-probing delete with backward shift: no tombstones. */
+static void
+slot_delete(uint32_t *slots, size_t nslots, size_t i,
+            size_t (*home)(const struct nodeset *, uint32_t), const struct nodeset *s)
+{
+	size_t mask = nslots - 1, j = i;
+
+	slots[i] = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (slots[j] == 0)
+			return;
+		size_t h = home(s, slots[j]);
+		/* Move slots[j] back to i if its home is not within (i, j]. */
+		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+			slots[i] = slots[j];
+			slots[j] = 0;
+			i = j;
+		}
+	}
+}
+
+static size_t
+node_home(const struct nodeset *s, uint32_t v)
+{
+	return (size_t)hash_ip(s, s->nodes[v - 1].ip) & (s->nslots - 1);
+}
+
+static size_t
+bucket_home(const struct nodeset *s, uint32_t v)
+{
+	return (size_t)hash_mix(s->seed ^ s->buckets[v - 1].key) & (s->nbslots - 1);
+}
+
+int
+nodeset_del(struct nodeset *s, const uint8_t *ip)
+{
+	if (s->n == 0)
+		return 0;
+	size_t slot = find_slot(s, ip);
+	if (s->slots[slot] == 0)
+		return 0;
+	uint32_t idx = s->slots[slot] - 1;
+	slot_delete(s->slots, s->nslots, slot, node_home, s);
+
+	/* Out of its bucket. */
+	struct nodeset_node *nd = &s->nodes[idx];
+	uint32_t bi = nd->bucket;
+	struct nodeset_bucket *b = &s->buckets[bi];
+	uint32_t last = b->members[--b->n];
+	b->members[nd->pos] = last;
+	s->nodes[last].pos = nd->pos;
+	if (b->n == 0) {
+		/* Drop the bucket: from the prefix hash, the order and the array. */
+		slot_delete(s->bslots, s->nbslots, find_bslot(s, b->key), bucket_home, s);
+		uint32_t op = b->order_pos, olast = s->order[s->nb - 1];
+		s->order[op] = olast;
+		s->buckets[olast].order_pos = op;
+		free(b->members);
+		uint32_t mb = (uint32_t)s->nb - 1;
+		if (bi != mb) {
+			s->buckets[bi] = s->buckets[mb];
+			s->order[s->buckets[bi].order_pos] = bi;
+			for (uint32_t i = 0; i < s->buckets[bi].n; i++)
+				s->nodes[s->buckets[bi].members[i]].bucket = bi;
+			s->bslots[find_bslot(s, s->buckets[bi].key)] = bi + 1;
+		}
+		s->nb--;
+	}
+
+	/* Out of the node array: the last node moves into idx. */
+	uint32_t ln = (uint32_t)s->n - 1;
+	if (idx != ln) {
+		s->nodes[idx] = s->nodes[ln];
+		s->slots[find_slot(s, s->nodes[idx].ip)] = idx + 1;
+		s->buckets[s->nodes[idx].bucket].members[s->nodes[idx].pos] = idx;
+	}
+	s->n--;
+	return 1;
+}
+
+static void
+swap_order(struct nodeset *s, size_t i, size_t j)
+{
+	uint32_t a = s->order[i], b = s->order[j];
+	s->order[i] = b;
+	s->order[j] = a;
+	s->buckets[b].order_pos = (uint32_t)i;
+	s->buckets[a].order_pos = (uint32_t)j;
+}
+
+/* Partial Fisher-Yates step inside a bucket: a random unpicked member moves to pos. */
+static const uint8_t *
+take_member(struct nodeset *s, struct nodeset_bucket *b, uint32_t pos, struct rng *r)
+{
+	uint32_t j = pos + rng_below(r, b->n - pos);
+	uint32_t a = b->members[pos], c = b->members[j];
+	if (j != pos) {
+		b->members[pos] = c;
+		b->members[j] = a;
+		s->nodes[c].pos = pos;
+		s->nodes[a].pos = j;
+	}
+	return s->nodes[c].ip;
+}
+
+size_t
+nodeset_pick(struct nodeset *s, struct rng *r, const uint8_t **out, size_t k)
+{
+	size_t got = 0, first = k < s->nb ? k : s->nb;
+
+	if (k > s->n)
+		k = s->n;
+	for (size_t i = 0; i < first; i++) {
+		size_t j = i + rng_below(r, (uint32_t)(s->nb - i));
+		if (j != i)
+			swap_order(s, i, j);
+		out[got++] = take_member(s, &s->buckets[s->order[i]], 0, r);
+	}
+	/* Fewer prefixes than wanted: every bucket was taken once, go round again. */
+	for (uint32_t round = 1; got < k; round++)
+		for (size_t i = 0; i < s->nb && got < k; i++) {
+			struct nodeset_bucket *b = &s->buckets[s->order[i]];
+			if (b->n > round)
+				out[got++] = take_member(s, b, round, r);
+		}
+	return got;
+}

@@ -1,0 +1,327 @@
+#include "zone/zone_csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/csv.h"
+#include "dns/wire.h"
+#include "base/sbuf.h"
+
+static int
+parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+zonefile_parse_soa(const char *mname, const char *rest, struct zone_soa *soa)
+{
+	char buf[CSV_LINE_MAX], *tok[7], *save = NULL;
+	int n = 0;
+
+	if (strlen(rest) >= sizeof(buf))
+		return -1;
+	strcpy(buf, rest);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == 7)
+			return -1;
+		tok[n++] = t;
+	}
+	if (n != 6)
+		return -1;
+	if (dname_from_text(soa->mname, mname) < 0 || dname_from_text(soa->rname, tok[0]) < 0)
+		return -1;
+	/* RFC 2181 8: the timers are 31-bit; the serial uses all 32. */
+	if (parse_u32(tok[1], UINT32_MAX, &soa->serial) < 0 ||
+	    parse_u32(tok[2], INT32_MAX, &soa->refresh) < 0 ||
+	    parse_u32(tok[3], INT32_MAX, &soa->retry) < 0 ||
+	    parse_u32(tok[4], INT32_MAX, &soa->expire) < 0 ||
+	    parse_u32(tok[5], INT32_MAX, &soa->minimum) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+push_rr(struct zonefile_parsed *p, const struct zone_rr *rr)
+{
+	if (p->nrr == p->rrcap) {
+		size_t ncap = p->rrcap ? p->rrcap * 2 : 16;
+		struct zone_rr *n = realloc(p->rr, ncap * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		p->rr = n;
+		p->rrcap = ncap;
+	}
+	p->rr[p->nrr++] = *rr;
+	return 0;
+}
+
+static int
+push_node(struct zonefile_parsed *p, const struct addr *a)
+{
+	if (p->nnodes == p->ncap) {
+		size_t ncap = p->ncap ? p->ncap * 2 : 64;
+		struct addr *n = realloc(p->nodes, ncap * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		p->nodes = n;
+		p->ncap = ncap;
+	}
+	p->nodes[p->nnodes++] = *a;
+	return 0;
+}
+
+static const struct zone_rr *conflict_rr;
+
+static int
+conflict_cmp(const void *pa, const void *pb)
+{
+	const struct zone_rr *a = &conflict_rr[*(const size_t *)pa];
+	const struct zone_rr *b = &conflict_rr[*(const size_t *)pb];
+	size_t la = dname_len(a->name), lb = dname_len(b->name);
+	int c = memcmp(a->name, b->name, la < lb ? la : lb);
+	if (c == 0)
+		c = (la > lb) - (la < lb);
+	if (c == 0)
+		c = (a->type > b->type) - (a->type < b->type);
+	if (c == 0)
+		c = (a->rdlen > b->rdlen) - (a->rdlen < b->rdlen);
+	if (c == 0)
+		c = memcmp(a->rdata, b->rdata, a->rdlen);
+	return c != 0 ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+static bool
+same_name(const struct zone_rr *a, const struct zone_rr *b)
+{
+	return dname_len(a->name) == dname_len(b->name) &&
+	       memcmp(a->name, b->name, dname_len(a->name)) == 0;
+}
+
+/*
+ * RFC 1034 3.6.2 and RFC 2181 5: a CNAME owner has no other data, and an
+ * RRset holds no duplicates. The earliest row of a name decides; later
+ * rows that contradict it are dropped and reported. Sorting puts each
+ * name's rows, and duplicates, side by side: linear after the sort.
+ */
+static int
+drop_conflicts(struct zonefile_parsed *p, zonefile_report_fn *report, void *ctx)
+{
+	size_t *idx = malloc((p->nrr ? p->nrr : 1) * sizeof(*idx));
+	uint8_t *drop = calloc(p->nrr ? p->nrr : 1, 1);
+
+	if (idx == NULL || drop == NULL) {
+		free(idx);
+		free(drop);
+		return -1;
+	}
+	for (size_t i = 0; i < p->nrr; i++)
+		idx[i] = i;
+	conflict_rr = p->rr;
+	qsort(idx, p->nrr, sizeof(*idx), conflict_cmp);
+	for (size_t g = 0; g < p->nrr;) {
+		size_t e = g + 1, head = g;
+		while (e < p->nrr && same_name(&p->rr[idx[e]], &p->rr[idx[g]])) {
+			if (p->rr[idx[e]].line < p->rr[idx[head]].line)
+				head = e;
+			e++;
+		}
+		bool cname = p->rr[idx[head]].type == DNS_T_CNAME;
+		for (size_t i = g; i < e; i++) {
+			const struct zone_rr *r = &p->rr[idx[i]];
+			const char *why = NULL;
+			if (i != head && (cname || r->type == DNS_T_CNAME))
+				why = "CNAME and other data at one name (RFC 1034 3.6.2)";
+			else if (i > g &&
+			         r->type == p->rr[idx[i - 1]].type && r->rdlen == p->rr[idx[i - 1]].rdlen &&
+			         memcmp(r->rdata, p->rr[idx[i - 1]].rdata, r->rdlen) == 0)
+				why = "duplicate record";
+			if (why != NULL) {
+				drop[idx[i]] = 1;
+				report(ctx, r->line, why);
+				p->skipped++;
+			}
+		}
+		g = e;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < p->nrr; i++)
+		if (!drop[i])
+			p->rr[w++] = p->rr[i];
+	p->nrr = w;
+	free(idx);
+	free(drop);
+	return 0;
+}
+
+int
+zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
+               struct zonefile_parsed *out, zonefile_report_fn *report, void *ctx)
+{
+	char line[CSV_LINE_MAX], *f[CSV_FIELDS_MAX];
+	struct csv c;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if (memchr(buf, '\0', len) != NULL)
+		return -1; /* binary, not a zone.csv */
+	csv_init(&c, buf, len);
+	n = csv_next(&c, line, f);
+	if (n != 2 || zonefile_parse_soa(f[0], f[1], &out->soa) < 0)
+		return -1;
+
+	while ((n = csv_next(&c, line, f)) != 0) {
+		struct zone_rr rr;
+		struct addr a;
+		const char *why = NULL;
+
+		memset(&rr, 0, sizeof(rr));
+		rr.line = c.line;
+		if (n != 2)
+			why = "expected NAME,VALUE";
+		else if (dname_from_text(rr.name, f[0]) < 0)
+			why = "bad name";
+		else if (!dname_in_zone(rr.name, apex))
+			why = "name not in the zone";
+		else if (addr_parse_ip(&a, f[1]) == 0) {
+			bool at_apex = memcmp(rr.name, apex, dname_len(apex)) == 0 &&
+			               dname_len(rr.name) == dname_len(apex);
+			if (at_apex) {
+				if (addr_is_unusable(&a))
+					why = "unspecified, multicast or broadcast address";
+				else if (push_node(out, &a) < 0)
+					goto oom;
+			} else {
+				rr.type = a.family == AF_INET ? DNS_T_A : DNS_T_AAAA;
+				rr.rdlen = (uint16_t)addr_len(&a);
+				memcpy(rr.rdata, a.ip, rr.rdlen);
+				if (push_rr(out, &rr) < 0)
+					goto oom;
+			}
+		} else {
+			int tl = dname_from_text(rr.rdata, f[1]);
+			char text[DNAME_TEXT_MAX];
+			struct addr look;
+			if (tl >= 0)
+				dname_to_text(rr.rdata, text, sizeof(text));
+			if (tl < 0)
+				why = "value is neither an address nor a host name";
+			else if (addr_parse_ip(&look, text) == 0)
+				/* "1.2.3.4." would be written back as an A record */
+				why = "a host name that reads as an address";
+			else if (dname_len(rr.name) == dname_len(apex))
+				why = "CNAME at the apex (it holds the SOA and NS)";
+			else {
+				rr.type = DNS_T_CNAME;
+				rr.rdlen = (uint16_t)tl;
+				if (push_rr(out, &rr) < 0)
+					goto oom;
+			}
+		}
+		if (n < 0)
+			why = "line too long or too many fields";
+		if (why != NULL) {
+			report(ctx, c.line, why);
+			out->skipped++;
+		}
+	}
+	if (drop_conflicts(out, report, ctx) < 0)
+		goto oom;
+	return 0;
+oom:
+	zonefile_parsed_free(out);
+	errno = ENOMEM;
+	return -2;
+}
+
+void
+zonefile_parsed_free(struct zonefile_parsed *p)
+{
+	free(p->rr);
+	free(p->nodes);
+	p->rr = NULL;
+	p->nodes = NULL;
+	p->nrr = p->nnodes = 0;
+}
+
+static size_t sort_alen;
+
+static int
+ip_cmp(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, sort_alen);
+}
+
+static void
+format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *apex)
+{
+	const uint8_t **ips = malloc((s->n ? s->n : 1) * sizeof(*ips));
+	char ip[ADDR_STRLEN];
+
+	if (ips == NULL) {
+		b->err = 1;
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		ips[i] = s->nodes[i].ip;
+	sort_alen = s->alen;
+	qsort(ips, s->n, sizeof(*ips), ip_cmp); /* stable files diff well */
+	for (size_t i = 0; i < s->n; i++) {
+		struct addr a = { .family = family };
+		memcpy(a.ip, ips[i], s->alen);
+		addr_ip_str(&a, ip, sizeof(ip));
+		sb_printf(b, "%s,%s\n", apex, ip);
+	}
+	free(ips);
+}
+
+char *
+zonefile_format(const struct zone *z, size_t *len)
+{
+	struct sbuf b;
+
+	sb_init(&b, 4096);
+	char apex[DNAME_TEXT_MAX], n1[DNAME_TEXT_MAX], n2[DNAME_TEXT_MAX];
+
+	if (b.p == NULL)
+		return NULL;
+	dname_to_text(z->apex, apex, sizeof(apex));
+	dname_to_text(z->soa.mname, n1, sizeof(n1));
+	dname_to_text(z->soa.rname, n2, sizeof(n2));
+	sb_printf(&b, "%s,%s %u %u %u %u %u\n", n1, n2, z->soa.serial, z->soa.refresh,
+	          z->soa.retry, z->soa.expire, z->soa.minimum);
+	format_nodes(&b, &z->v4, AF_INET, apex);
+	format_nodes(&b, &z->v6, AF_INET6, apex);
+	for (size_t i = 0; i < z->nrr; i++) {
+		const struct zone_rr *rr = &z->rr[i];
+		dname_to_text(rr->name, n1, sizeof(n1));
+		if (rr->type == DNS_T_CNAME) {
+			dname_to_text(rr->rdata, n2, sizeof(n2));
+		} else {
+			struct addr a = { .family = rr->type == DNS_T_A ? AF_INET : AF_INET6 };
+			memcpy(a.ip, rr->rdata, rr->rdlen);
+			addr_ip_str(&a, n2, sizeof(n2));
+		}
+		sb_printf(&b, "%s,%s\n", n1, n2);
+	}
+	if (b.err) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}

@@ -1,0 +1,42 @@
+/*
+ * zonefile: zone.csv text <-> zone contents (SPEC 3). Pure: no I/O.
+ *
+ *   MNAME,RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM     (line 1: the SOA)
+ *   NAME,VALUE                                          (every other line)
+ *
+ * VALUE an IPv4 or IPv6 address: an A or AAAA record; anything else: a
+ * CNAME target. Rows of the apex with an address are node rows; the rest
+ * are static rows. zonefile_parse returns 0 when the file is usable (its
+ * first line is a SOA, it holds no NUL byte), -1 when it is not and -2
+ * when memory ran out; each malformed row is skipped and reported with its
+ * line number.
+ */
+#ifndef SEEDD_ZONEFILE_H
+#define SEEDD_ZONEFILE_H
+
+#include <stddef.h>
+
+#include "base/addr.h"
+#include "zone/zone.h"
+
+struct zonefile_parsed {
+	struct zone_soa soa;
+	struct zone_rr *rr; /* static rows, file order (malloc'd) */
+	size_t nrr, rrcap;
+	struct addr *nodes; /* node rows (malloc'd) */
+	size_t nnodes, ncap;
+	unsigned skipped;   /* malformed rows */
+};
+
+typedef void zonefile_report_fn(void *ctx, unsigned line, const char *why);
+
+int zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
+                   struct zonefile_parsed *out, zonefile_report_fn *report, void *ctx);
+void zonefile_parsed_free(struct zonefile_parsed *p);
+
+/* zone.csv text of the zone (malloc'd, NUL-terminated); NULL when out of memory. */
+char *zonefile_format(const struct zone *z, size_t *len);
+/* Parse the SOA text fields of line 1; 0 or -1. */
+int zonefile_parse_soa(const char *mname, const char *rest, struct zone_soa *soa);
+
+#endif

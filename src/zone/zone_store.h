@@ -1,0 +1,52 @@
+/*
+ * zonestore: zone.csv in the data directory, kept in step with the zone.
+ *
+ * At start zone.csv is loaded (zone.csv.old when zone.csv is missing or
+ * unusable; an unusable file is renamed zone.csv.rejected.<time> first).
+ * zonestore_poll re-reads it when someone else changed it (size, mtime or
+ * inode differ from what we last read or wrote); zonestore_reload does so
+ * on SIGHUP. Static rows are replaced, node rows merged. The SOA serial
+ * grows whenever the served zone changes. zonestore_save writes the zone
+ * atomically (see snapshot.h). After start-up nothing here exits: failures
+ * are logged and counted, and the zone stays as it was.
+ */
+#ifndef SEEDD_ZONESTORE_H
+#define SEEDD_ZONESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/snapshot.h"
+#include "zone/zone.h"
+
+#define ZONESTORE_FILE "zone.csv"
+
+struct zonestore {
+	int dirfd;
+	const char *dir;
+	bool allow_private;
+	const uint8_t *mname; /* --ns / --mbox overrides, NULL when not given */
+	const uint8_t *rname;
+	struct snapshot_id seen; /* zone.csv as we last read or wrote it */
+	bool dirty;              /* the zone differs from zone.csv */
+	bool loaded;
+	uint64_t saves, save_errors, loads, rejected;
+	time_t last_save;
+	bool save_failing;       /* the last write of zone.csv failed */
+};
+
+/* Default SOA from flags for a zone without zone.csv (SPEC 4). */
+void zonestore_default_soa(struct zone *z, const uint8_t *mname, const uint8_t *rname, time_t now);
+/* The start-up load; false only when memory runs out. */
+bool zonestore_load(struct zonestore *zs, struct zone *z, time_t now);
+/* Re-read zone.csv now (SIGHUP). */
+void zonestore_reload(struct zonestore *zs, struct zone *z, time_t now);
+/* Re-read when changed on disk. */
+void zonestore_poll(struct zonestore *zs, struct zone *z, time_t now);
+/* Write zone.csv when dirty (or always with force); 0 or -1. */
+int zonestore_save(struct zonestore *zs, struct zone *z, bool force);
+/* The zone changed in memory: bump the serial, mark dirty. */
+void zonestore_touch(struct zonestore *zs, struct zone *z, time_t now);
+
+#endif

@@ -1,0 +1,57 @@
+#include <string.h>
+
+#include "base/addr.h"
+#include "t.h"
+
+static int
+global(const char *s)
+{
+	struct addr a;
+	return addr_parse_ip(&a, s) == 0 && addr_is_global(&a);
+}
+
+void
+test_addr(void)
+{
+	struct addr a;
+	char buf[ADDR_STRLEN];
+
+	CHECK("v4 hostport", addr_parse_hostport(&a, "127.0.0.1:5353", 53) == 0 && a.family == AF_INET && a.port == 5353);
+	CHECK("v4 default port", addr_parse_hostport(&a, "0.0.0.0", 53) == 0 && a.port == 53);
+	CHECK("v6 bracket port", addr_parse_hostport(&a, "[::1]:5353", 53) == 0 && a.family == AF_INET6 && a.port == 5353);
+	CHECK("v6 bracket", addr_parse_hostport(&a, "[::]", 53) == 0 && a.port == 53);
+	CHECK("v6 bare", addr_parse_hostport(&a, "2001:db8::1", 53) == 0 && a.port == 53);
+	CHECK("port 0 rejected", addr_parse_hostport(&a, "1.2.3.4:0", 53) < 0);
+	CHECK("port 65536 rejected", addr_parse_hostport(&a, "1.2.3.4:65536", 53) < 0);
+	CHECK("host name rejected", addr_parse_hostport(&a, "localhost:53", 53) < 0);
+	CHECK("empty rejected", addr_parse_hostport(&a, "", 53) < 0);
+	CHECK("junk after bracket", addr_parse_hostport(&a, "[::1]x", 53) < 0);
+	CHECK("port junk", addr_parse_hostport(&a, "1.2.3.4:5x", 53) < 0);
+	addr_parse_hostport(&a, "[2001:db8::7]:53", 53);
+	addr_str(&a, buf, sizeof(buf));
+	CHECK("format v6", strcmp(buf, "[2001:db8::7]:53") == 0);
+
+	CHECK("global v4", global("47.74.45.239"));
+	CHECK("global v6", global("2606:4700::1111"));
+	CHECK("rfc1918 10", !global("10.1.2.3"));
+	CHECK("rfc1918 172.16", !global("172.31.255.1"));
+	CHECK("172.32 is global", global("172.32.0.1"));
+	CHECK("rfc1918 192.168", !global("192.168.0.1"));
+	CHECK("cgnat", !global("100.64.0.1") && !global("100.127.255.254"));
+	CHECK("100.128 is global", global("100.128.0.1"));
+	CHECK("loopback", !global("127.0.0.1") && !global("::1"));
+	CHECK("link-local", !global("169.254.1.1") && !global("fe80::1"));
+	CHECK("documentation", !global("192.0.2.1") && !global("198.51.100.7") && !global("203.0.113.9") && !global("2001:db8::7"));
+	CHECK("benchmark", !global("198.18.0.1") && !global("198.19.255.255"));
+	CHECK("ula", !global("fd00::1") && !global("fc00::1"));
+	CHECK("multicast", !global("224.0.0.1") && !global("ff02::1"));
+	CHECK("broadcast", !global("255.255.255.255"));
+	CHECK("v4-mapped", !global("::ffff:8.8.8.8"));
+
+	addr_parse_ip(&a, "0.0.0.0");
+	CHECK("unspecified unusable", addr_is_unusable(&a));
+	addr_parse_ip(&a, "239.1.1.1");
+	CHECK("multicast unusable", addr_is_unusable(&a));
+	addr_parse_ip(&a, "10.0.0.1");
+	CHECK("private usable", !addr_is_unusable(&a));
+}

@@ -1,0 +1,222 @@
+/*
+ * The node table (hash, free list, due heap, never-checked stack) and
+ * nodes.csv (round trip, the prototype's three columns, defaults, other
+ * networks' rows kept, bad rows reported).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nodes/node_table.h"
+#include "nodes/nodes_csv.h"
+#include "t.h"
+
+static struct addr
+v4(unsigned n, uint16_t port)
+{
+	struct addr a = { .family = AF_INET, .port = port };
+	a.ip[0] = 203;
+	a.ip[1] = (uint8_t)(n >> 16);
+	a.ip[2] = (uint8_t)(n >> 8);
+	a.ip[3] = (uint8_t)n;
+	return a;
+}
+
+static void
+table(void)
+{
+	struct nodes t;
+	bool ok = true;
+
+	nodes_init(&t, 5000, 42);
+	for (unsigned i = 0; i < 5000; i++) {
+		struct addr a = v4(i, 32767);
+		ok &= nodes_add(&t, &a) == i;
+	}
+	CHECK("add 5000", ok && t.count == 5000);
+	struct addr over = v4(99999, 1);
+	CHECK("cap", nodes_add(&t, &over) == NODE_NONE);
+	struct addr a7 = v4(7, 32767), a7p = v4(7, 4000);
+	CHECK("find", nodes_find(&t, &a7) == 7 && nodes_find(&t, &a7p) == NODE_NONE);
+	uint32_t gen = nodes_at(&t, 7)->gen;
+	nodes_del(&t, 7);
+	CHECK("deleted", nodes_find(&t, &a7) == NODE_NONE && t.count == 4999);
+	CHECK("slot reused with a new gen", nodes_add(&t, &a7p) == 7 && nodes_at(&t, 7)->gen != gen);
+
+	/* Heap: due order whatever the insertion order; re-scheduling moves a node. */
+	for (uint32_t i = 0; i < 1000; i++)
+		nodes_schedule(&t, i, (int64_t)((i * 7919) % 1000));
+	nodes_schedule(&t, 500, -5);
+	int64_t last = -100;
+	unsigned n = 0;
+	ok = nodes_next(&t, 10000) == 500;
+	for (uint32_t i; (i = nodes_next(&t, 10000)) != NODE_NONE; n++) {
+		ok &= nodes_at(&t, i)->due >= last && !nodes_queued(&t, i);
+		last = nodes_at(&t, i)->due;
+	}
+	CHECK("heap pops in due order", ok && n == 999);
+	nodes_schedule(&t, 3, 50);
+	CHECK("not due yet", nodes_next(&t, 49) == NODE_NONE && nodes_next_due(&t) == 50);
+	/* The never-checked stack goes first, most recent first. */
+	nodes_push_fresh(&t, 10);
+	nodes_push_fresh(&t, 11);
+	nodes_push_fresh(&t, 3); /* leaves the heap */
+	CHECK("fresh LIFO before the heap", nodes_next(&t, 100) == 3 && nodes_next(&t, 100) == 11 &&
+	      nodes_next(&t, 100) == 10 && nodes_next(&t, 100) == NODE_NONE);
+	nodes_push_fresh(&t, 12);
+	nodes_schedule(&t, 13, 1);
+	nodes_del(&t, 12);
+	nodes_del(&t, 13);
+	CHECK("deleting queued nodes unqueues them", t.nfresh == 0 && t.nheap == 0);
+	nodes_free(&t);
+}
+
+struct rows {
+	struct nodescsv_row r[8];
+	char url[8][128];
+	int n, bad;
+	unsigned bad_line[8];
+};
+
+static void
+on_row(void *ctx, const struct nodescsv_row *row)
+{
+	struct rows *rs = ctx;
+	if (rs->n < 8) {
+		rs->r[rs->n] = *row;
+		snprintf(rs->url[rs->n], sizeof(rs->url[0]), "%s", row->url);
+		rs->n++;
+	}
+}
+
+static void
+on_bad(void *ctx, unsigned line, const char *why)
+{
+	struct rows *rs = ctx;
+	(void)why;
+	if (rs->bad < 8)
+		rs->bad_line[rs->bad] = line;
+	rs->bad++;
+}
+
+static bool
+yes(void *ctx, const struct node *n)
+{
+	(void)ctx;
+	return n->h.successes > 0;
+}
+
+static void
+csv(void)
+{
+	struct nodes t;
+	struct rows rs = { 0 };
+	char *other = NULL;
+	size_t olen, len;
+
+	nodes_init(&t, 100, 1);
+	struct addr a = v4(1, 32767), b;
+	addr_parse_hostport(&b, "[2001:db8::7]:4000", 0);
+	uint32_t i = nodes_add(&t, &a), j = nodes_add(&t, &b);
+	struct node *n = nodes_at(&t, i);
+	health_update(&n->h, 1763800000, true);
+	health_update(&n->h, 1763800300, true);
+	n->dialect = 2;
+	n->url = strdup("wss://chain.example.com:32767/");
+	struct node *m = nodes_at(&t, j);
+	health_update(&m->h, 1763800000, false);
+	m->last_error = NODE_E_TIMEOUT;
+	m->banned_until = 1763900000;
+	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,0123456789abcdef0123456789abcdef01234567,,,\n";
+	char *text = nodescsv_format(&t, yes, NULL, dht, strlen(dht), &len);
+	CHECK("format", text != NULL && strncmp(text, "ip,good,last_check_time,port,network,", 37) == 0);
+	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
+	                                                 "2025-11-22 08:31:40,2,2,") != NULL);
+	CHECK("format: other network kept", text && strstr(text, dht) != NULL);
+	int rc = nodescsv_parse(text, len, 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("round trip parses", rc == 0 && rs.n == 2 && rs.bad == 0);
+	CHECK("round trip: history", rs.n == 2 && rs.r[0].h.checks == 2 && rs.r[0].h.successes == 2 &&
+	      rs.r[0].h.last_check == 1763800300 && rs.r[0].h.first_seen == 1763800000 && rs.r[0].dialect == 2 &&
+	      strcmp(rs.url[0], "wss://chain.example.com:32767/") == 0);
+	double e = 0;
+	for (int w = 0; w < HEALTH_WINDOWS; w++) {
+		double d1 = rs.r[0].h.win[w].r - n->h.win[w].r, d2 = rs.r[0].h.win[w].w - n->h.win[w].w;
+		e += (d1 < 0 ? -d1 : d1) / n->h.win[w].r + (d2 < 0 ? -d2 : d2) / n->h.win[w].w;
+	}
+	CHECK("round trip: windows to 6 significant digits", e < 1e-4);
+	CHECK("round trip: the model's columns", rs.r[0].h.fails == 0 && rs.r[0].h.run_start == 1763800000 &&
+	      rs.r[0].h.last_down == 0 && rs.r[1].h.fails == 1 && rs.r[1].h.run_start == 0);
+	CHECK("round trip: v6, port, error, ban", rs.r[1].addr.family == AF_INET6 && rs.r[1].addr.port == 4000 &&
+	      rs.r[1].last_error == NODE_E_TIMEOUT && rs.r[1].banned_until == 1763900000 && !rs.r[1].good);
+	CHECK("round trip: other rows handed back", other && olen == strlen(dht) && memcmp(other, dht, olen) == 0);
+	/* The DHT's own view of the same text: its row to row_fn with its node_id, ours handed back. */
+	struct rows rd = { 0 };
+	char *other2 = NULL;
+	size_t olen2;
+	rc = nodescsv_parse_net(text, len, "dht", 6881, on_row, on_bad, &rd, &other2, &olen2);
+	CHECK("dht view: one row", rc == 0 && rd.n == 1 && rd.r[0].addr.port == 6881 && rd.bad == 0);
+	CHECK("dht view: our two rows handed back", other2 && memchr(other2, '\n', olen2) &&
+	      strstr(other2, "203.0.0.1,yes,") && strstr(other2, "2001:db8::7,no,"));
+	/* Dropping a network's rows leaves the others whole. */
+	char mix[512];
+	snprintf(mix, sizeof(mix), "%s1.2.3.4,no,,1,other,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,\n%s", dht, dht);
+	size_t ml = nodescsv_drop_network(mix, strlen(mix), "dht");
+	CHECK("drop network", ml == strlen("1.2.3.4,no,,1,other,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,\n") &&
+	      strncmp(mix, "1.2.3.4,no,,1,other,", 20) == 0);
+	CHECK("drop network: no prefix match", nodescsv_drop_network(mix, ml, "oth") == ml);
+	free(other2);
+	free(other);
+	free(text);
+	nodes_free(&t);
+
+	/* The prototype's report: three columns, its own time format. */
+	const char *proto = "ip,good,last_check_time\n47.74.45.239,yes,2018-11-16 14:44:32\n"
+	                    "47.254.197.123,no,2018-11-16 14:45:47\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(proto, strlen(proto), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("prototype file loads", rc == 0 && rs.n == 2 && rs.r[0].addr.port == 32767 && rs.r[0].good &&
+	      rs.r[0].h.checks == 1 && rs.r[0].h.successes == 1 && rs.r[1].h.successes == 0);
+	CHECK("prototype: the last check's result gives fails", rs.r[0].h.fails == 0 && rs.r[1].h.fails == 1 &&
+	      rs.r[0].h.run_start == rs.r[0].h.last_check && rs.r[1].h.run_start == 0 && rs.r[0].h.last_down == 0);
+	CHECK("prototype: windows start from reliability", rs.r[0].h.win[HEALTH_2H].r == 1.0 &&
+	      rs.r[0].h.win[HEALTH_1D].w == 1.0 && rs.r[1].h.win[HEALTH_30D].r == 0.0);
+	free(other);
+
+	/* Reordered and unknown columns; bad rows reported with their line. */
+	const char *mixed = "extra,port,ip,reliability,checks,successes\n"
+	                    "x,4000,198.51.100.1,0.75,4,3\n"
+	                    "x,70000,198.51.100.2,0.5,1,1\n"
+	                    "x,1,not-an-ip,0.5,1,1\n"
+	                    "x,1,198.51.100.3,0.5,1,2\n"
+	                    "x,1,198.51.100.4,1.5,1,1\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(mixed, strlen(mixed), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("columns by name", rc == 0 && rs.n == 1 && rs.r[0].addr.port == 4000 && rs.r[0].h.checks == 4 &&
+	      rs.r[0].h.successes == 3 && rs.r[0].h.win[HEALTH_8H].r == 0.75 && rs.r[0].h.win[HEALTH_8H].c == 4.0);
+	CHECK("bad rows reported by line", rs.bad == 4 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4 &&
+	      rs.bad_line[2] == 5 && rs.bad_line[3] == 6);
+	free(other);
+	/* The model's columns by name, anywhere; bad values reported. */
+	const char *model = "last_down,ip,fails,run_start,checks,successes,last_check_time,last_success\n"
+	                    "2026-11-20 10:00:00,198.51.100.1,3,,9,5,2026-11-22 14:44:32,2026-11-20 09:00:00\n"
+	                    ",198.51.100.2,256,,9,5,,\n"
+	                    ",198.51.100.3,0,yesterday,9,5,,\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(model, strlen(model), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("model columns by name", rc == 0 && rs.n == 1 && rs.r[0].h.fails == 3 && rs.r[0].h.run_start == 0 &&
+	      rs.r[0].h.last_down == 1795168800);
+	CHECK("model columns: bad values reported", rs.bad == 2 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4);
+	free(other);
+	const char *noip = "host,good\nx,yes\n";
+	CHECK("no ip column: unusable", nodescsv_parse(noip, strlen(noip), 1, on_row, on_bad, &rs, &other, &olen) == -1);
+	CHECK("NUL byte: unusable", nodescsv_parse("ip\n\0", 4, 1, on_row, on_bad, &rs, &other, &olen) == -1);
+	int64_t tt;
+	CHECK("time parse", nodescsv_time_parse("2026-11-22 14:44:32", &tt) == 0 && tt == 1795358672 &&
+	      nodescsv_time_parse("2026-13-22 14:44:32", &tt) < 0 && nodescsv_time_parse("2026-11-22 14:44:32x", &tt) < 0);
+}
+
+void
+test_nodes(void)
+{
+	table();
+	csv();
+}
