@@ -36,6 +36,7 @@ struct seedd {
 	struct zone zone;
 	struct zonestore store;
 	struct dns_server dns;
+	struct crawler_config crawl_cfg; /* the crawler's part of cfg */
 	struct crawler crawler;
 	struct dht dht;
 	struct http_server http;
@@ -250,7 +251,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "seedd: cannot set up the event loop: %s\n", strerror(errno));
 		return 1;
 	}
-	if (crawler_init(&s.crawler, &s.cfg, &s.loop, &s.rng, &s.zone, &s.store, dirfd) < 0) {
+	s.crawl_cfg = (struct crawler_config){
+		.seeds = s.cfg.seeds, .nseeds = s.cfg.nseeds, .port = s.cfg.port, .interval = s.cfg.interval,
+		.timeout = s.cfg.timeout, .concurrency = s.cfg.concurrency, .max_nodes = s.cfg.max_nodes,
+		.allow_private = s.cfg.allow_private, .ca_file = s.cfg.ca_file, .ca_file_given = s.cfg.ca_file_given,
+		.resolver = s.cfg.resolver, .have_resolver = s.cfg.have_resolver,
+	};
+	if (crawler_init(&s.crawler, &s.crawl_cfg, &s.loop, &s.rng, &s.zone, &s.store, dirfd) < 0) {
 		fprintf(stderr, "seedd: out of memory starting the crawler\n");
 		return 1;
 	}

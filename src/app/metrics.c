@@ -171,13 +171,13 @@ metrics_text(const struct metrics_src *m, size_t *len)
 	family(&b, "snapshot_last_success_timestamp_seconds", "gauge",
 	       "Unix time of the last successful write of each data file (0: not yet).");
 	sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"zone.csv\"} %lld\n", (long long)m->store->last_save);
-	int64_t nodes = m->crawler->on ? m->crawler->last_save : m->dht->on ? m->dht->nodes_last_save : 0;
+	int64_t nodes = m->crawler->on ? m->crawler->files.last_save : m->dht->on ? m->dht->nodes_last_save : 0;
 	sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"nodes.csv\"} %lld\n", (long long)nodes);
 	if (m->dht->on)
 		sb_printf(&b, "seedd_snapshot_last_success_timestamp_seconds{file=\"infohashes.csv\"} %lld\n",
 		    (long long)m->dht->ih_last_save);
 	one(&b, "snapshot_errors_total", "counter", "Failed writes of data files.",
-	    m->store->save_errors + m->crawler->save_errors);
+	    m->store->save_errors + m->crawler->files.save_errors);
 	one(&b, "http_requests_total", "counter", "Requests to this HTTP server.", m->http->requests);
 	long rss = rss_bytes();
 	one(&b, "process_resident_memory_bytes", "gauge", "Resident memory of seedd.", rss > 0 ? (unsigned long long)rss : 0);

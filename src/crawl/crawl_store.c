@@ -1,16 +1,21 @@
 /*
- * crawler_store: nodes.csv (load at start, merge when changed on disk,
- * save) and the node rows of zone.csv as crawl candidates, for the crawler.
+ * crawl_store: nodes.csv and zone.csv's node rows for the crawler core.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "crawl/crawler.h"
-#include "crawl/crawler_int.h"
 #include "base/log.h"
+#include "crawl/crawl_store.h"
 #include "nodes/nodes_csv.h"
+
+/* A row being loaded goes to this core, with this time. */
+struct load {
+	struct crawl_store *s;
+	struct crawl_core *k;
+	int64_t mono;
+};
 
 /* --- nodes.csv ------------------------------------------------------------- */
 
@@ -19,27 +24,27 @@
 static void
 report_row(void *ctx, unsigned line, const char *why)
 {
-	struct crawler *c = ctx;
+	struct load *l = ctx;
 
-	if (c->skipped++ < REPORT_ROWS)
+	if (l->s->skipped++ < REPORT_ROWS)
 		log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
 }
 
 /* After a parse: how many bad rows were not named. */
 static void
-report_rest(struct crawler *c)
+report_rest(struct crawl_store *s)
 {
-	if (c->skipped > REPORT_ROWS)
+	if (s->skipped > REPORT_ROWS)
 		log_warn("crawl", "msg=\"more rows skipped\" file=%s rows=%llu", NODESCSV_FILE,
-		         (unsigned long long)(c->skipped - REPORT_ROWS));
-	c->skipped = 0;
+		         (unsigned long long)(s->skipped - REPORT_ROWS));
+	s->skipped = 0;
 }
 
 static void
 load_row(void *ctx, const struct nodescsv_row *row)
 {
-	struct crawler *c = ctx;
-	struct crawl_core *k = &c->core;
+	struct load *l = ctx;
+	struct crawl_core *k = l->k;
 	int64_t now = (int64_t)time(NULL);
 
 	if (addr_is_unusable(&row->addr) || nodes_find(&k->nodes, &row->addr) != NODE_NONE)
@@ -62,79 +67,104 @@ load_row(void *ctx, const struct nodescsv_row *row)
 		n->url = strdup(row->url);
 	if (!n->h.first_seen)
 		n->h.first_seen = now;
-	crawl_core_loaded(k, i, row->good, c->loop->now, now);
+	crawl_core_loaded(k, i, row->good, l->mono, now);
 }
 
 void
-crawler_load_nodes(struct crawler *c)
+crawl_store_init(struct crawl_store *s, int dirfd, uint16_t port)
+{
+	memset(s, 0, sizeof(*s));
+	s->dirfd = dirfd;
+	s->port = port;
+}
+
+void
+crawl_store_free(struct crawl_store *s)
+{
+	free(s->other);
+	s->other = NULL;
+}
+
+void
+crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 {
 	static const char *const names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
+	struct load l = { s, k, mono };
 
-	for (int k = 0; k < 2; k++) {
+	for (int j = 0; j < 2; j++) {
 		char *buf = NULL, rej[256];
 		size_t len = 0;
 		struct snapshot_id id;
 
-		if (snapshot_read(c->dirfd, names[k], &buf, &len, &id) < 0) {
+		if (snapshot_read(s->dirfd, names[j], &buf, &len, &id) < 0) {
 			if (errno != ENOENT)
-				log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", names[k], strerror(errno));
+				log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", names[j], strerror(errno));
 			continue;
 		}
-		int rc = nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &c->other, &c->other_len);
+		int rc = nodescsv_parse(buf, len, s->port, load_row, report_row, &l, &s->other, &s->other_len);
 		free(buf);
-		report_rest(c);
+		report_rest(s);
 		if (rc == -1) {
-			if (snapshot_reject(c->dirfd, names[k], time(NULL), rej, sizeof(rej)) == 0)
-				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[k], rej);
+			if (snapshot_reject(s->dirfd, names[j], time(NULL), rej, sizeof(rej)) == 0)
+				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[j], rej);
 			continue;
 		}
-		if (k == 0)
-			c->seen = id;
-		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[k], c->core.nodes.count,
-		         nodeset_count(&c->zone->v4) + nodeset_count(&c->zone->v6));
-		if (k == 1)
-			c->dirty = true;
+		if (j == 0)
+			s->seen = id;
+		size_t good = 0;
+		for (size_t i = 0; i < k->nodes.n; i++)
+			good += (k->nodes.v[i].flags & (NODE_USED | NODE_PUBLISHED)) == (NODE_USED | NODE_PUBLISHED);
+		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[j], k->nodes.count, good);
+		if (j == 1)
+			s->dirty = true;
 		return;
 	}
 }
 
-void
-crawler_poll(struct crawler *c)
+bool
+crawl_store_poll(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 {
 	struct snapshot_id id;
+	struct load l = { s, k, mono };
 	char *buf = NULL, *other = NULL;
 	size_t len, olen;
 
-	if (!c->on)
-		return;
-	snapshot_stat(c->dirfd, NODESCSV_FILE, &id);
-	if (!id.exists || snapshot_id_equal(&id, &c->seen))
-		return;
+	snapshot_stat(s->dirfd, NODESCSV_FILE, &id);
+	if (!id.exists || snapshot_id_equal(&id, &s->seen))
+		return false;
 	/* Someone else wrote nodes.csv: its unknown rows become candidates. */
-	if (snapshot_read(c->dirfd, NODESCSV_FILE, &buf, &len, &id) < 0)
-		return;
-	c->seen = id;
-	size_t before = c->core.nodes.count;
-	if (nodescsv_parse(buf, len, c->cfg->port, load_row, report_row, c, &other, &olen) == 0)
-		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", c->core.nodes.count - before);
-	report_rest(c);
+	if (snapshot_read(s->dirfd, NODESCSV_FILE, &buf, &len, &id) < 0)
+		return false;
+	s->seen = id;
+	size_t before = k->nodes.count;
+	if (nodescsv_parse(buf, len, s->port, load_row, report_row, &l, &other, &olen) == 0)
+		log_info("crawl", "msg=\"nodes.csv changed on disk: merged\" new=%zu", k->nodes.count - before);
+	report_rest(s);
 	free(other);
 	free(buf);
-	c->dirty = true;
-	crawler_wake(c, 0);
+	s->dirty = true;
+	return true;
+}
+
+/* nodes.csv's good column: the model's verdict, not banned. */
+static bool
+good_for_csv(void *ctx, const struct node *n)
+{
+	(void)ctx;
+	return (n->flags & NODE_GOOD) && n->banned_until <= (int64_t)time(NULL);
 }
 
 int
-crawler_save(struct crawler *c, bool force)
+crawl_store_save(struct crawl_store *s, const struct crawl_core *k, bool force)
 {
 	size_t len;
 
-	if (!c->on || (!c->dirty && !force))
+	if (!s->dirty && !force)
 		return 0;
-	char *buf = nodescsv_format(&c->core.nodes, crawler_good_for_csv, c, c->other, c->other_len, &len);
-	if (buf && c->extra_rows) {
+	char *buf = nodescsv_format(&k->nodes, good_for_csv, NULL, s->other, s->other_len, &len);
+	if (buf && s->extra_rows) {
 		size_t xl;
-		char *x = c->extra_rows(c->extra_ctx, &xl), *nb = x ? realloc(buf, len + xl + 1) : NULL;
+		char *x = s->extra_rows(s->extra_ctx, &xl), *nb = x ? realloc(buf, len + xl + 1) : NULL;
 		if (nb) {
 			memcpy(nb + len, x, xl + 1);
 			len += xl;
@@ -143,58 +173,57 @@ crawler_save(struct crawler *c, bool force)
 		buf = nb ? nb : (free(buf), NULL);
 	}
 	if (!buf) {
-		c->save_errors++;
+		s->save_errors++;
 		log_error("crawl", "msg=\"out of memory writing nodes.csv\"");
 		return -1;
 	}
-	int rc = snapshot_write(c->dirfd, NODESCSV_FILE, buf, len);
+	int rc = snapshot_write(s->dirfd, NODESCSV_FILE, buf, len);
 	free(buf);
 	if (rc < 0) {
-		c->save_errors++;
+		s->save_errors++;
 		log_error("crawl", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE, strerror(errno));
 		return -1;
 	}
-	c->saves++;
-	c->last_save = (int64_t)time(NULL);
-	c->dirty = false;
-	snapshot_stat(c->dirfd, NODESCSV_FILE, &c->seen);
+	s->saves++;
+	s->last_save = (int64_t)time(NULL);
+	s->dirty = false;
+	snapshot_stat(s->dirfd, NODESCSV_FILE, &s->seen);
 	return 0;
 }
 
 void
-crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx)
+crawl_store_set_extra(struct crawl_store *s, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx)
 {
-	c->extra_rows = fn;
-	c->extra_ctx = ctx;
-	c->extra_network = network;
+	s->extra_rows = fn;
+	s->extra_ctx = ctx;
 	/* Those rows are the other module's now: drop the copies loaded with ours. */
-	if (c->other)
-		c->other_len = nodescsv_drop_network(c->other, c->other_len, network);
+	if (s->other)
+		s->other_len = nodescsv_drop_network(s->other, s->other_len, network);
 }
 
 /* --- the zone's node rows ------------------------------------------------- */
 
-static void
-sync_set(struct crawler *c, struct nodeset *s, int family)
+static size_t
+zone_set(struct crawl_core *k, const struct nodeset *set, int family, uint16_t port, int64_t mono, int64_t now)
 {
-	int64_t now = (int64_t)time(NULL);
+	size_t fresh_n = 0;
 
-	for (size_t j = 0; j < s->n; j++) {
-		struct addr a = { .family = family, .port = c->cfg->port };
-		memcpy(a.ip, s->nodes[j].ip, s->alen);
-		uint32_t i = nodes_find(&c->core.nodes, &a);
+	for (size_t j = 0; j < set->n; j++) {
+		struct addr a = { .family = family, .port = port };
+		bool fresh = false;
+		memcpy(a.ip, set->nodes[j].ip, set->alen);
+		uint32_t i = nodes_find(&k->nodes, &a);
 		/* A node row with no history: published as the last known state, checked first. */
-		if (i == NODE_NONE && (i = crawler_learn(c, &a, NULL, false)) == NODE_NONE)
+		if (i == NODE_NONE && (i = crawl_core_learn(k, &a, false, now, &fresh)) == NODE_NONE)
 			continue;
-		crawl_core_zone_row(&c->core, i, c->loop->now, now);
+		fresh_n += fresh;
+		crawl_core_zone_row(k, i, mono, now);
 	}
+	return fresh_n;
 }
 
-void
-crawler_sync_zone(struct crawler *c)
+size_t
+crawl_store_zone_rows(struct crawl_core *k, const struct zone *z, uint16_t port, int64_t mono, int64_t now)
 {
-	if (!c->on)
-		return;
-	sync_set(c, &c->zone->v4, AF_INET);
-	sync_set(c, &c->zone->v6, AF_INET6);
+	return zone_set(k, &z->v4, AF_INET, port, mono, now) + zone_set(k, &z->v6, AF_INET6, port, mono, now);
 }

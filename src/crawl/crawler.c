@@ -1,6 +1,6 @@
 /*
  * crawler: scheduling, results and the zone. The checks themselves are
- * check.c, nodes.csv and zone.csv node rows crawler_store.c, the health
+ * node_check.c, nodes.csv and zone.csv node rows crawl_store.c, the health
  * arithmetic health.c.
  */
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "crawl/crawler.h"
-#include "crawl/crawler_int.h"
 #include "base/log.h"
 #include "nodes/nodes_csv.h"
 #include "crawl/infnote_msg.h"
@@ -24,13 +23,6 @@ struct crawler_inflight {
 	bool fresh;      /* never checked before */
 	struct crawler *c;
 };
-
-bool
-crawler_good_for_csv(void *ctx, const struct node *n)
-{
-	(void)ctx;
-	return (n->flags & NODE_GOOD) && n->banned_until <= (int64_t)time(NULL);
-}
 
 /* The core's publish callback: the zone's answers change now; the serial once per batch (flush_zone). */
 static int
@@ -54,7 +46,7 @@ flush_zone(struct crawler *c)
 	zonestore_touch(c->store, c->zone, time(NULL));
 }
 
-void
+static void
 crawler_wake(struct crawler *c, int64_t in_ms)
 {
 	/* Before crawler_start (loading snapshots) there is no timer yet: start wakes it. */
@@ -73,7 +65,7 @@ pass_open(struct crawler *c)
 }
 
 /* A node to check: known ones are left alone; new ones queued first. */
-uint32_t
+static uint32_t
 crawler_learn(struct crawler *c, const struct addr *a, const struct url *u, bool seed)
 {
 	char buf[512];
@@ -85,7 +77,7 @@ crawler_learn(struct crawler *c, const struct addr *a, const struct url *u, bool
 	struct node *n = nodes_at(&c->core.nodes, i);
 	if (u && (u->tls || !u->is_ip || strcmp(u->path, "/") != 0) && url_format(u, buf, sizeof(buf)))
 		n->url = strdup(buf);
-	c->dirty = true;
+	c->files.dirty = true;
 	pass_open(c);
 	crawler_wake(c, 0);
 	return i;
@@ -258,7 +250,7 @@ on_done(void *arg, void *user, const struct check_result *r)
 	}
 	c->pass_checks++;
 	unsigned ev = crawl_core_done(&c->core, i, f->gen, &cr, mono, now);
-	c->dirty = true;
+	c->files.dirty = true;
 	if (ev & CRAWL_EV_OUTAGE_END)
 		log_info("crawl", "msg=\"checks succeed again: our network is back\" outage_s=%lld",
 		         (long long)(now - c->core.outage_since));
@@ -351,7 +343,7 @@ on_tick(struct loop *l, void *arg)
 /* --- life ------------------------------------------------------------------ */
 
 int
-crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct rng *rng,
+crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l, struct rng *rng,
              struct zone *z, struct zonestore *zs, int dirfd)
 {
 	char err[512];
@@ -399,7 +391,8 @@ crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct
 		log_warn("crawl", "msg=\"no resolver: host names will not be crawled\" error=\"%s\"", strerror(errno));
 	}
 	c->pass_start = l->now;
-	crawler_load_nodes(c);
+	crawl_store_init(&c->files, dirfd, cfg->port);
+	crawl_store_load(&c->files, &c->core, l->now);
 	crawler_sync_zone(c);
 	flush_zone(c);
 	return 0;
@@ -441,5 +434,38 @@ crawler_close(struct crawler *c)
 	crawl_core_free(&c->core);
 	free(c->slots);
 	free(c->free_slots);
-	free(c->other);
+	crawl_store_free(&c->files);
+}
+
+/* --- files ----------------------------------------------------------------- */
+
+void
+crawler_sync_zone(struct crawler *c)
+{
+	if (!c->on)
+		return;
+	if (crawl_store_zone_rows(&c->core, c->zone, c->cfg->port, c->loop->now, (int64_t)time(NULL))) {
+		c->files.dirty = true;
+		pass_open(c);
+		crawler_wake(c, 0);
+	}
+}
+
+void
+crawler_poll(struct crawler *c)
+{
+	if (c->on && crawl_store_poll(&c->files, &c->core, c->loop->now))
+		crawler_wake(c, 0);
+}
+
+int
+crawler_save(struct crawler *c, bool force)
+{
+	return c->on ? crawl_store_save(&c->files, &c->core, force) : 0;
+}
+
+void
+crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx)
+{
+	crawl_store_set_extra(&c->files, network, fn, ctx);
 }

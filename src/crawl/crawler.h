@@ -1,7 +1,7 @@
 /*
  * crawler: discovers and checks the network (SPEC 5) on the loop. It runs
  * the crawler core (crawl_core.h: the node table, the schedule, the health
- * model, the own-outage guard) with real checks (check.h, at most
+ * model, the own-outage guard) with real checks (node_check.h, at most
  * --concurrency at once), keeps the published nodes of the zone in step
  * at once, resolves host names with the stub resolver, and keeps
  * nodes.csv. After start-up nothing here exits: failures are logged and
@@ -13,22 +13,36 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "crawl/node_check.h"
-#include "crawl/crawl_core.h"
-#include "app/config.h"
+#include "base/addr.h"
 #include "base/loop.h"
-#include "dns/resolver.h"
 #include "base/rng.h"
-#include "base/snapshot.h"
+#include "base/url.h"
+#include "crawl/crawl_core.h"
+#include "crawl/crawl_store.h"
+#include "crawl/node_check.h"
 #include "crawl/tls.h"
+#include "dns/resolver.h"
 #include "zone/zone.h"
 #include "zone/zone_store.h"
+
+/* What the crawler takes of the command line (main fills it). */
+struct crawler_config {
+	const struct url *seeds;
+	int nseeds;
+	uint16_t port;
+	uint32_t interval, timeout, concurrency, max_nodes;
+	bool allow_private;
+	const char *ca_file;
+	bool ca_file_given;
+	struct addr resolver;
+	bool have_resolver;
+};
 
 struct crawler_inflight;
 struct name_lookup;
 
 struct crawler {
-	const struct config *cfg;
+	const struct crawler_config *cfg;
 	struct loop *loop;
 	struct rng *rng;
 	struct zone *zone;
@@ -55,23 +69,14 @@ struct crawler {
 	uint64_t name_hash[256];
 	int64_t name_time[256];
 	int64_t next_summary, next_seed_resolve;
-	bool dirty;        /* nodes.csv differs from the table */
 	bool zone_changed; /* published nodes changed since the serial last grew */
-	struct snapshot_id seen;
-	char *other; /* nodes.csv rows of other networks, kept verbatim */
-	size_t other_len;
-	/* Another module's rows (the DHT's), written in place of that network's old ones. */
-	char *(*extra_rows)(void *ctx, size_t *len);
-	void *extra_ctx;
-	const char *extra_network;
+	struct crawl_store files; /* nodes.csv and zone.csv's node rows */
 	struct crawl_stats st_minute; /* the counters at the last summary line */
-	uint64_t passes_total, passes_minute, saves, save_errors;
-	uint64_t skipped; /* bad nodes.csv rows in the parse under way */
-	int64_t last_save; /* unix s of the last nodes.csv written */
+	uint64_t passes_total, passes_minute;
 };
 
 /* Load nodes.csv, merge zone node rows, open the resolver and trust anchors. -1 on OOM. */
-int crawler_init(struct crawler *c, const struct config *cfg, struct loop *l, struct rng *rng,
+int crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l, struct rng *rng,
                  struct zone *z, struct zonestore *zs, int dirfd);
 /* Begin checking (after sockets are bound). */
 void crawler_start(struct crawler *c);

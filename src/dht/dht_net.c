@@ -49,6 +49,19 @@ dht_flush(struct dht *d)
 	d->ntx = 0;
 }
 
+/* The core's emit: queue into the batch; a full batch leaves at once. */
+static void
+net_emit(void *arg, const struct addr *to, const uint8_t *p, size_t len)
+{
+	struct dht *d = arg;
+
+	memcpy(d->txbuf[d->ntx], p, len);
+	d->txlen[d->ntx] = len;
+	d->txto[d->ntx] = *to;
+	if (++d->ntx == DHT_BATCH)
+		dht_flush(d);
+}
+
 static bool
 from_sockaddr(const struct sockaddr_storage *ss, struct addr *a)
 {
@@ -262,6 +275,9 @@ dht_init(struct dht *d, const struct dht_config *cfg, struct loop *l, struct rng
 	}
 	d->on = true;
 	addr_str(&cfg->bind, as, sizeof(as));
+	/* Datagrams from the core are batched here and leave with sendmmsg. */
+	d->emit = net_emit;
+	d->emit_arg = d;
 	d->fd = socket(cfg->bind.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->fd < 0 ||
 	    (cfg->bind.family == AF_INET6 && setsockopt(d->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
