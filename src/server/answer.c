@@ -333,7 +333,11 @@ parse_additional(struct rd *rd, uint16_t count, struct query *qy)
 static void
 start_reply(struct reply *rp, const struct query *qy, const uint8_t *q, bool with_question)
 {
-	uint16_t flags = (uint16_t)(DNS_F_QR | (qy->flags & (0x7800 | DNS_F_RD | DNS_F_CD)));
+	uint16_t flags = (uint16_t)(DNS_F_QR | (qy->flags & 0x7800));
+
+	/* RD and CD are defined for QUERY only (RFC 1035 4.1.1, RFC 4035 3.2.2): clear for other opcodes. */
+	if (DNS_OPCODE(qy->flags) == 0)
+		flags |= qy->flags & (DNS_F_RD | DNS_F_CD);
 
 	wr_u16(&rp->w, qy->id);
 	wr_u16(&rp->w, flags);

@@ -184,6 +184,23 @@ test_dns_answer(void)
 	CHECK("AXFR refused", n > 0 && RCODE(out) == DNS_R_REFUSED);
 	n = ask(query(19, 0x2000, "seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false);
 	CHECK("NOTIMP", n > 0 && RCODE(out) == DNS_R_NOTIMP && (out[2] & 0x78) == 0x20);
+	/*
+	 * Header hygiene: opcodes 1-15 with every flag but QR set (AA TC RD RA
+	 * Z AD CD and rcode bits) get the ID, QR and the opcode back, every
+	 * other flag clear, rcode NOTIMP; QUERY keeps only RD and CD of them.
+	 */
+	int bad_op = 0;
+	for (uint16_t op = 1; op < 16; op++) {
+		uint16_t f = (uint16_t)(op << 11 | 0x07ff);
+		n = ask(query((uint16_t)(100 + op), f, "seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false);
+		uint16_t got = (uint16_t)(out[2] << 8 | out[3]);
+		if (n < 12 || got != (uint16_t)(DNS_F_QR | op << 11 | DNS_R_NOTIMP) || out[0] != 0 || out[1] != 100 + op)
+			bad_op++;
+	}
+	CHECK("opcodes 1-15, every flag set: only QR, the opcode and NOTIMP come back", bad_op == 0);
+	n = ask(query(99, 0x07ff, "seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false);
+	CHECK("QUERY, every flag set: QR AA RD CD, not TC RA Z AD",
+	      n > 0 && (uint16_t)(out[2] << 8 | out[3]) == (DNS_F_QR | DNS_F_AA | DNS_F_RD | DNS_F_CD | DNS_R_NOERROR));
 	n = ask(query(20, 0, "seed.example.com", DNS_T_ANY, DNS_C_IN, 0, 0, 0), false);
 	CHECK("ANY gives A only", n > 0 && COUNT(out, 1) == 1 && out[n - 16 + 2] == 0 && out[n - 16 + 3] == 1);
 	n = ask(query(21, 0, "out.seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false);
