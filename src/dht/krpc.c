@@ -184,6 +184,87 @@ decode_response(struct krpc_msg *m, const char **why)
 	return KRPC_OK;
 }
 
+/* --- reading t out of a damaged datagram ------------------------------------ */
+
+/* A bencoded string at *off (length, ':', bytes) inside len: its bytes, *off past it. */
+static bool
+salvage_str(const uint8_t *p, size_t len, size_t *off, struct krpc_bytes *out)
+{
+	size_t i = *off, n = 0;
+
+	if (i >= len || p[i] < '0' || p[i] > '9')
+		return false;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (n > len)
+			return false; /* longer than the datagram whatever follows */
+		n = n * 10 + (size_t)(p[i] - '0');
+	}
+	if (i >= len || p[i] != ':' || n > len - i - 1)
+		return false;
+	out->p = p + i + 1;
+	out->len = n;
+	*off = i + 1 + n;
+	return true;
+}
+
+/* Skip one value at *off (depth-bounded); false at the first damage. */
+static bool
+salvage_skip(const uint8_t *p, size_t len, size_t *off, int depth)
+{
+	struct krpc_bytes b;
+
+	if (*off >= len || depth > 64)
+		return false;
+	if (p[*off] == 'i') {
+		const uint8_t *e = memchr(p + *off, 'e', len - *off);
+		if (!e)
+			return false;
+		*off = (size_t)(e - p) + 1;
+		return true;
+	}
+	if (p[*off] == 'l' || p[*off] == 'd') {
+		bool dict = p[*off] == 'd';
+		for (++*off; *off < len && p[*off] != 'e';)
+			if ((dict && !salvage_str(p, len, off, &b)) || !salvage_skip(p, len, off, depth + 1))
+				return false;
+		if (*off >= len)
+			return false;
+		++*off;
+		return true;
+	}
+	return salvage_str(p, len, off, &b);
+}
+
+/*
+ * SPEC 6: a datagram damaged after its transaction id still gets a 203
+ * echoing it. Walk the top-level dictionary up to the damage; the t (and
+ * y, when it comes first) read on the way. False when t comes after it.
+ */
+static bool
+salvage_t(struct krpc_msg *m, const uint8_t *p, size_t len)
+{
+	size_t off = 1;
+	struct krpc_bytes key, v;
+
+	if (len == 0 || p[0] != 'd')
+		return false;
+	while (off < len && p[off] != 'e' && salvage_str(p, len, &off, &key)) {
+		bool is_t = key.len == 1 && key.p[0] == 't', is_y = key.len == 1 && key.p[0] == 'y';
+		size_t at = off;
+		if ((is_t || is_y) && salvage_str(p, len, &at, &v)) {
+			if (is_t && v.len >= 1 && v.len <= KRPC_T_MAX)
+				m->t = v;
+			if (is_y && v.len == 1)
+				m->y = (char)v.p[0];
+		}
+		if (!salvage_skip(p, len, &off, 0))
+			break;
+	}
+	if (m->y != 'q' && m->y != 'r' && m->y != 'e')
+		m->y = 0;
+	return m->t.p != NULL;
+}
+
 enum krpc_status
 krpc_decode(struct krpc_msg *m, const uint8_t *p, size_t len, const char **why)
 {
@@ -197,11 +278,12 @@ krpc_decode(struct krpc_msg *m, const uint8_t *p, size_t len, const char **why)
 	*why = "";
 	if (benc_parse(p, len, m->tok, KRPC_TOKENS, &m->ntok, &off) != BENC_OK || m->tok[0].type != BENC_DICT) {
 		/*
-		 * No dictionary we can read, so no transaction id to echo: drop it
-		 * (libtorrent and mldht do not answer such datagrams either).
+		 * Damaged after a transaction id we could read: a 203 echoing it.
+		 * Else nothing to echo: dropped (libtorrent and mldht do not answer
+		 * such datagrams either).
 		 */
 		*why = "not a canonical bencoded dictionary";
-		return KRPC_DROP;
+		return salvage_t(m, p, len) ? KRPC_MALFORMED : KRPC_DROP;
 	}
 	m->t = get_str(m, 0, "t");
 	if (!m->t.p || m->t.len == 0 || m->t.len > KRPC_T_MAX) {

@@ -4,7 +4,8 @@
     probe.py --target IP:PORT --bind IP --out probe.json [--prefix NAME]
 
 From its own loopback address it sends hand-made datagrams and prints one
-PASS/FAIL line per expectation: malformed query -> error 203 echoing t;
+PASS/FAIL line per expectation: malformed query -> error 203 echoing t
+(also when the damage comes after t);
 unknown method -> 204; 4-byte and 1-byte transaction ids echoed verbatim; a
 response and an error get no reply; announce_peer with a bad token -> 203;
 get_peers then announce_peer with the token (explicit port, and
@@ -105,6 +106,11 @@ class Probe:
         m = self.query('get_peers', {'info_hash': b'x' * 19}, b'mf2')
         self.result('probe-bad-infohash-203', self.err_code(m) == 203 and m.get(b't') == b'mf2',
                     'get_peers with a 19-byte info_hash: %r' % m)
+        # damage after t (a string overrunning the datagram): 203 echoing t (SPEC 6)
+        raw = bencode({'t': b'dm', 'y': 'q', 'q': 'ping', 'a': {'id': self.id}})
+        m = self.ask(raw[:-7] + b'1:y99:q', b'dm')
+        self.result('probe-damaged-after-t-203', self.err_code(m) == 203 and m.get(b't') == b'dm',
+                    'a query whose last string overruns the datagram: %r' % m)
         # unknown method: 204
         m = self.query('frobnicate', {}, b'un')
         self.result('probe-unknown-204', self.err_code(m) == 204, 'reply to an unknown method: %r' % m)

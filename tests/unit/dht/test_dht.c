@@ -278,8 +278,12 @@ malformed(struct dht *d)
 		V("a bencoded integer: silence", "i42e", 0),
 		V("a dict without t: silence", "d1:ad2:id20:" QID "e1:q4:ping1:y1:qe", 0),
 		V("t not a string: silence", "d1:ad2:id20:" QID "e1:q4:ping1:ti5e1:y1:qe", 0),
-		V("unsorted keys: silence", "d1:y1:q1:t2:aa1:q4:ping1:ad2:id20:" QID "ee", 0),
-		V("trailing bytes: silence", "d1:ad2:id20:" QID "e1:q4:ping1:t2:aa1:y1:qexx", 0),
+		/* SPEC 6: damage after a readable t is answered 203 echoing t; before t, silence. */
+		V("unsorted keys, t readable: 203", "d1:y1:q1:t2:aa1:q4:ping1:ad2:id20:" QID "ee", 203),
+		V("trailing bytes after t: 203", "d1:ad2:id20:" QID "e1:q4:ping1:t2:aa1:y1:qexx", 203),
+		V("a string overrunning the datagram after t: 203", "d1:ad2:id20:" QID "e1:q4:ping1:t2:aa1:y99:q", 203),
+		V("a string overrunning the datagram before t: silence", "d1:ad2:id99:" QID "e1:q4:ping1:t2:aa1:y1:qe", 0),
+		V("damaged after t, y = r read first: silence", "d1:y1:r1:t2:aa1:rd2:id3:xe", 0),
 		V("empty datagram: silence", "", 0),
 #undef V
 	};

@@ -421,9 +421,23 @@ test_rules(void)
 	CHECK("list: DROP", st(LIT("l1:t2:" T "e")) == KRPC_DROP);
 	CHECK("integer: DROP", st(LIT("i1e")) == KRPC_DROP);
 	CHECK("empty datagram: DROP", st(LIT("")) == KRPC_DROP);
-	CHECK("unsorted keys: DROP", st(LIT("d1:t2:" T "1:ad2:id20:" A "e1:q4:ping1:y1:qe")) == KRPC_DROP);
-	CHECK("trailing byte: DROP", st(LIT(PING_Q "x")) == KRPC_DROP);
-	CHECK("truncated: DROP", st((const uint8_t *)PING_Q, sizeof(PING_Q) - 2) == KRPC_DROP);
+	/* SPEC 6: damage after a readable t gets a 203 echoing it (MALFORMED); before it, nothing. */
+	CHECK("unsorted keys, t first: MALFORMED with t",
+	      st(LIT("d1:t2:" T "1:ad2:id20:" A "e1:q4:ping1:y1:qe")) == KRPC_MALFORMED && m.t.len == 2 &&
+	      memcmp(m.t.p, T, 2) == 0 && m.y == 'q');
+	CHECK("trailing byte: MALFORMED with t", st(LIT(PING_Q "x")) == KRPC_MALFORMED && m.t.len == 2 && m.y == 'q');
+	CHECK("truncated after t: MALFORMED with t",
+	      st((const uint8_t *)PING_Q, sizeof(PING_Q) - 2) == KRPC_MALFORMED && m.t.len == 2);
+	CHECK("a string overrunning the datagram after t: MALFORMED with t",
+	      st(LIT("d1:ad2:id20:" A "e1:q4:ping1:t2:" T "1:v99:xye")) == KRPC_MALFORMED && m.t.len == 2 &&
+	      memcmp(m.t.p, T, 2) == 0);
+	CHECK("a string overrunning the datagram before t: DROP",
+	      st(LIT("d1:ad2:id99:" A "e1:q4:ping1:t2:" T "1:y1:qe")) == KRPC_DROP);
+	CHECK("truncated before t: DROP", st(LIT("d1:ad2:id20:" A "e1:q4:pi")) == KRPC_DROP);
+	CHECK("damaged response, y read before the damage: y kept (never answered)",
+	      st(LIT("d1:y1:r1:t2:" T "1:rd2:id3:xe")) == KRPC_MALFORMED && m.y == 'r');
+	CHECK("a damaged t of 33 bytes: DROP",
+	      st(LIT("d1:t33:012345678901234567890123456789012" "1:y1:q")) == KRPC_DROP);
 
 	static const char tid4[] = "d1:ad2:id20:" A "e1:q4:ping1:t4:\xff\x00" "ab1:y1:qe";
 	CHECK("t of 4 bytes (jech/dht): OK", st(LIT(tid4)) == KRPC_OK && m.t.len == 4 &&
