@@ -200,11 +200,13 @@ unsigned
 crawl_core_done(struct crawl_core *k, uint32_t i, uint32_t gen, const struct crawl_result *r,
                 int64_t mono, int64_t now)
 {
-	struct node *n = nodes_at(&k->nodes, i);
 	unsigned ev = CRAWL_EV_NONE;
 
 	k->inflight--;
-	if (i >= k->nodes.n || !(n->flags & NODE_USED) || n->gen != gen)
+	if (i >= k->nodes.n)
+		return ev;
+	struct node *n = nodes_at(&k->nodes, i);
+	if (!(n->flags & NODE_USED) || n->gen != gen)
 		return ev; /* forgotten meanwhile */
 	n->flags &= (uint8_t)~NODE_INFLIGHT;
 	k->st.checks++;
