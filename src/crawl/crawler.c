@@ -1,7 +1,7 @@
 /*
- * crawler: scheduling, results and the zone. The checks themselves are
- * node_check.c, nodes.csv and zone.csv node rows crawl_store.c, the health
- * arithmetic health.c.
+ * crawler: the crawler core on the loop. Decisions are crawl_core.c's,
+ * the checks node_check.c's, the files crawl_store.c's; here: dispatch,
+ * results, host names, the zone, passes and the minute summary.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,6 @@
 
 #include "crawl/crawler.h"
 #include "base/log.h"
-#include "nodes/nodes_csv.h"
 #include "crawl/infnote_msg.h"
 
 #define TICK_MS 100
