@@ -246,7 +246,11 @@ check_reply(const uint8_t *q, size_t qlen, const uint8_t *r, size_t rlen, size_t
 	REQUIRE(!(flags & DNS_F_RA));  /* never recursive */
 	REQUIRE(!(flags & 0x0040));    /* Z */
 	REQUIRE(DNS_OPCODE(flags) == DNS_OPCODE(qflags));
-	REQUIRE((flags & DNS_F_RD) == (qflags & DNS_F_RD));
+	/* RD and CD copied for QUERY; for other opcodes only QR, the opcode and the rcode (NOTIMP). */
+	if (DNS_OPCODE(qflags) == 0)
+		REQUIRE((flags & DNS_F_RD) == (qflags & DNS_F_RD) && (flags & DNS_F_CD) == (qflags & DNS_F_CD));
+	else
+		REQUIRE((flags & 0x07ff) == DNS_R_NOTIMP && an == 0 && ns == 0 && ar == 0);
 	REQUIRE(qd <= 1);
 	if (qd == 1) {
 		rd_name(&rd, name);
