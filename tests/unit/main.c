@@ -38,6 +38,10 @@ main(void)
 	test_dns_wire();
 	t_name = "dns_answer";
 	test_dns_answer();
+	t_name = "cookie";
+	test_cookie();
+	t_name = "rrl";
+	test_rrl();
 	t_name = "zonefile";
 	test_zonefile();
 	t_name = "nodeset";

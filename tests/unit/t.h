@@ -26,6 +26,8 @@ int t_hex(const char *hex, unsigned char *out, int cap);
 
 void test_dns_wire(void);
 void test_dns_answer(void);
+void test_cookie(void);
+void test_rrl(void);
 void test_zonefile(void);
 void test_addr(void);
 void test_ws(void);
