@@ -144,6 +144,8 @@ zone:
 EOF
 
 # Knot has no rate limiting unless the rrl module is loaded; it is not.
+# seedd runs with --rrl 0 likewise (one client address asking one name is
+# exactly what rate limiting stops; bench/rrl.sh measures that part).
 cat >"$WORK/knot/knot.conf" <<EOF
 server:
     listen: 127.0.0.1@$PORT_KNOT
@@ -177,7 +179,7 @@ declare -A PORT=([seedd]=$PORT_SEEDD [nsd]=$PORT_NSD [knot]=$PORT_KNOT)
 SERVERS=(seedd nsd knot)
 
 taskset -c $SERVER_CPU "$SEEDD" --zone "$ZONE" --listen "127.0.0.1:$PORT_SEEDD" \
-	--answers $NANSWERS --concurrency 0 -d "$WORK/seedd" --log-level warn \
+	--answers $NANSWERS --concurrency 0 -d "$WORK/seedd" --log-level warn --rrl 0 \
 	>"$WORK/seedd.log" 2>&1 &
 PID[seedd]=$!
 taskset -c $SERVER_CPU nsd -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &

@@ -22,6 +22,12 @@ static const char usage[] =
     "      --answers N             most addresses in one A or AAAA answer (default 25)\n"
     "      --wildcard              answer any single label under the apex like the apex\n"
     "      --allow-private         also publish addresses that are not globally routable\n"
+    "      --rrl N                 UDP responses a second per source prefix and answer\n"
+    "                              class before rate limiting; 0 turns it off (default 100)\n"
+    "      --rrl-slip N            every Nth limited response is sent truncated (TC)\n"
+    "                              instead of dropped; 0: never (default 2)\n"
+    "      --rrl-ipv4-prefix BITS  source prefix of one IPv4 bucket (default 24)\n"
+    "      --rrl-ipv6-prefix BITS  source prefix of one IPv6 bucket (default 56)\n"
     "  -s, --seed URL              a node to crawl from: ws://host[:port][/path],\n"
     "                              wss://..., or host[:port]; repeatable\n"
     "      --port PORT             the network's default port; only nodes on it are\n"
@@ -55,7 +61,7 @@ enum {
 	OPT_NS = 256, OPT_MBOX, OPT_TTL, OPT_ANSWERS, OPT_WILDCARD, OPT_ALLOW_PRIVATE,
 	OPT_SNAPSHOT_INTERVAL, OPT_LOG_LEVEL, OPT_PORT, OPT_INTERVAL, OPT_TIMEOUT,
 	OPT_CONCURRENCY, OPT_MAX_NODES, OPT_CA_FILE, OPT_RESOLVER, OPT_DHT, OPT_DHT_BOOTSTRAP,
-	OPT_DHT_RATE, OPT_USER, OPT_METRICS,
+	OPT_DHT_RATE, OPT_USER, OPT_METRICS, OPT_RRL, OPT_RRL_SLIP, OPT_RRL_V4, OPT_RRL_V6,
 };
 
 static const struct option options[] = {
@@ -67,6 +73,10 @@ static const struct option options[] = {
 	{ "answers", required_argument, NULL, OPT_ANSWERS },
 	{ "wildcard", no_argument, NULL, OPT_WILDCARD },
 	{ "allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE },
+	{ "rrl", required_argument, NULL, OPT_RRL },
+	{ "rrl-slip", required_argument, NULL, OPT_RRL_SLIP },
+	{ "rrl-ipv4-prefix", required_argument, NULL, OPT_RRL_V4 },
+	{ "rrl-ipv6-prefix", required_argument, NULL, OPT_RRL_V6 },
 	{ "seed", required_argument, NULL, 's' },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -193,6 +203,8 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 	c->max_nodes = CONFIG_MAX_NODES;
 	c->ca_file = CONFIG_CA_FILE;
 	c->dht_rate = 2000;
+	c->rrl = (struct rrl_config){ .rate = RRL_DEFAULT_RATE, .slip = RRL_DEFAULT_SLIP,
+	                              .v4_prefix = 24, .v6_prefix = 56 };
 	const char *seed_text[CONFIG_SEEDS_MAX];
 	uint32_t v;
 
@@ -235,6 +247,24 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 			break;
 		case OPT_WILDCARD:
 			c->wildcard = true;
+			break;
+		case OPT_RRL:
+			if (parse_uint(optarg, 0, 1000000, &c->rrl.rate) < 0)
+				return bad(err, opt, optarg, "not a whole number of responses a second from 0 (off) to 1000000");
+			break;
+		case OPT_RRL_SLIP:
+			if (parse_uint(optarg, 0, 100, &c->rrl.slip) < 0)
+				return bad(err, opt, optarg, "not a whole number from 0 (never slip) to 100");
+			break;
+		case OPT_RRL_V4:
+			if (parse_uint(optarg, 1, 32, &v) < 0)
+				return bad(err, opt, optarg, "not a prefix length from 1 to 32");
+			c->rrl.v4_prefix = v;
+			break;
+		case OPT_RRL_V6:
+			if (parse_uint(optarg, 1, 128, &v) < 0)
+				return bad(err, opt, optarg, "not a prefix length from 1 to 128");
+			c->rrl.v6_prefix = v;
 			break;
 		case OPT_ALLOW_PRIVATE:
 			c->allow_private = true;

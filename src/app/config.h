@@ -40,6 +40,7 @@ struct config {
 	uint32_t answers;
 	bool wildcard;
 	bool allow_private;
+	struct rrl_config rrl;
 	const char *data_dir;
 	uint32_t snapshot_interval;
 	int log_level;

@@ -247,7 +247,7 @@ main(int argc, char **argv)
 
 	if (loop_init(&s.loop) < 0 ||
 	    loop_signals(&s.loop, signals, 4, on_signal, &s) < 0 ||
-	    dns_server_init(&s.dns, &s.loop, &s.zone, &s.rng) < 0) {
+	    dns_server_init(&s.dns, &s.loop, &s.zone, &s.rng, &s.cfg.rrl) < 0) {
 		fprintf(stderr, "seedd: cannot set up the event loop: %s\n", strerror(errno));
 		return 1;
 	}

@@ -25,7 +25,9 @@ one(struct sbuf *b, const char *name, const char *type, const char *help, unsign
 }
 
 static const char *const qtype_names[DNS_QT_COUNT] = { "A", "AAAA", "ANY", "SOA", "NS", "CNAME", "other" };
-static const char *const rcode_names[6] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+static const char *const rcode_names[DNS_RC_COUNT] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                                       "NOTIMP", "REFUSED", "BADVERS", "BADCOOKIE" };
+static const char *const cookie_names[COOKIE_VERDICTS] = { "none", "client_only", "valid", "bad", "malformed" };
 
 static void
 dns(struct sbuf *b, const struct metrics_src *m)
@@ -36,7 +38,7 @@ dns(struct sbuf *b, const struct metrics_src *m)
 	for (int i = 0; i < DNS_QT_COUNT; i++)
 		sb_printf(b, "seedd_dns_queries_total{type=\"%s\"} %llu\n", qtype_names[i], (unsigned long long)s->qtype[i]);
 	family(b, "dns_responses_total", "counter", "DNS replies sent, by rcode.");
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < DNS_RC_COUNT; i++)
 		sb_printf(b, "seedd_dns_responses_total{rcode=\"%s\"} %llu\n", rcode_names[i], (unsigned long long)s->rcode[i]);
 	/* One counter per rung of the validation ladder that stops a query. */
 	family(b, "dns_dropped_total", "counter", "DNS queries refused or dropped by the validation ladder, by reason.");
@@ -51,6 +53,17 @@ dns(struct sbuf *b, const struct metrics_src *m)
 	one(b, "dns_truncated_total", "counter", "UDP replies sent with TC set.", s->truncated);
 	one(b, "dns_shortened_total", "counter", "Node answers given fewer addresses to fit.", s->shortened);
 	one(b, "dns_edns_total", "counter", "Queries with EDNS.", s->edns);
+	family(b, "dns_cookies_total", "counter", "Queries by their DNS COOKIE option (RFC 7873).");
+	for (int i = 0; i < COOKIE_VERDICTS; i++)
+		sb_printf(b, "seedd_dns_cookies_total{result=\"%s\"} %llu\n", cookie_names[i], (unsigned long long)s->cookie[i]);
+	const struct rrl_stats *rs = &m->dns->rrl.stats;
+	family(b, "dns_rrl_responses_total", "counter",
+	       "UDP responses over the rate limit (limited = slipped + dropped), and exempt by a valid cookie.");
+	sb_printf(b, "seedd_dns_rrl_responses_total{result=\"limited\"} %llu\n", (unsigned long long)rs->limited);
+	sb_printf(b, "seedd_dns_rrl_responses_total{result=\"slipped\"} %llu\n", (unsigned long long)rs->slipped);
+	sb_printf(b, "seedd_dns_rrl_responses_total{result=\"dropped\"} %llu\n", (unsigned long long)rs->dropped);
+	sb_printf(b, "seedd_dns_rrl_responses_total{result=\"exempt\"} %llu\n", (unsigned long long)rs->exempt);
+	one(b, "dns_rrl_evicted_total", "counter", "Rate-limit buckets evicted in use to make room.", rs->evicted);
 	one(b, "dns_tcp_connections_total", "counter", "TCP connections accepted.", m->dns->tcp.accepted);
 	one(b, "dns_tcp_evicted_total", "counter", "TCP connections closed to make room.", m->dns->tcp.evicted);
 	one(b, "dns_udp_send_errors_total", "counter", "UDP replies that could not be sent.", m->dns->udp_send_errors);

@@ -36,6 +36,7 @@ enum dns_rcode {
 	DNS_R_NOERROR = 0, DNS_R_FORMERR = 1, DNS_R_SERVFAIL = 2,
 	DNS_R_NXDOMAIN = 3, DNS_R_NOTIMP = 4, DNS_R_REFUSED = 5,
 	DNS_R_BADVERS = 16, /* extended: upper bits travel in OPT */
+	DNS_R_BADCOOKIE = 23, /* RFC 7873, extended too */
 };
 
 /* Header flag bits (second 16-bit word). */

@@ -5,23 +5,30 @@
 #include "dns/wire.h"
 
 #define OPT_RR_LEN 11   /* root, type, class, ttl, rdlen 0 */
+#define OPT_COOKIE 10   /* RFC 7873 option code */
 #define CNAME_CHAIN_MAX 8
 
 struct query {
 	uint16_t id, flags;
 	uint16_t qtype, qclass;
 	size_t qend;             /* end of the question in the query */
-	uint8_t lname[DNAME_MAX]; /* lowercase qname */
+	uint8_t *lname;          /* lowercase qname: the client's buffer or scratch */
 	bool edns;
 	uint16_t udp_size;
 	uint8_t edns_version;
 	bool do_bit;
+	const uint8_t *cookie;   /* the first COOKIE option's data, NULL: none */
+	uint16_t cookie_len;
+	uint8_t cookie_out[COOKIE_OPT_MAX];
+	size_t cookie_out_len;   /* 0: no COOKIE option in the reply */
+	struct dns_client *cl;   /* NULL: nothing to tell */
 };
 
 struct reply {
 	struct wr w;
 	uint16_t an, ns, ar;
 	bool tc;
+	bool question; /* the question was echoed */
 };
 
 enum lookup { L_ANSWER, L_NODATA, L_NXDOMAIN };
@@ -319,8 +326,14 @@ parse_additional(struct rd *rd, uint16_t count, struct query *qy)
 		struct rd opts;
 		rd_init(&opts, rd->p + rd->off, rdlen);
 		while (opts.off < opts.len && !opts.err) {
-			rd_u16(&opts);              /* option code: unknown ones ignored */
-			rd_skip(&opts, rd_u16(&opts));
+			uint16_t code = rd_u16(&opts); /* unknown option codes are ignored */
+			uint16_t olen = rd_u16(&opts);
+			if (!opts.err && code == OPT_COOKIE && qy->cookie == NULL &&
+			    opts.len - opts.off >= olen) {
+				qy->cookie = opts.p + opts.off; /* later COOKIE options ignored */
+				qy->cookie_len = olen;
+			}
+			rd_skip(&opts, olen);
 		}
 		if (opts.err)
 			return false;
@@ -345,6 +358,7 @@ start_reply(struct reply *rp, const struct query *qy, const uint8_t *q, bool wit
 	wr_u16(&rp->w, 0);
 	wr_u16(&rp->w, 0);
 	wr_u16(&rp->w, 0);
+	rp->question = with_question;
 	if (with_question) {
 		/* Echo the question byte for byte: case preserved. */
 		wr_bytes(&rp->w, q + DNS_HDR, qy->qend - DNS_HDR);
@@ -365,23 +379,35 @@ finish(struct reply *rp, const struct query *qy, unsigned rcode, bool aa,
 		flags |= DNS_F_TC;
 		st->truncated++;
 	}
+	size_t opt_off = rp->w.off;
 	if (qy->edns) {
-		/* Room for OPT was held back from the writer's capacity. */
-		rp->w.cap += OPT_RR_LEN;
+		/* Room for OPT (and its cookie) was held back from the writer's capacity. */
+		size_t olen = qy->cookie_out_len ? 4 + qy->cookie_out_len : 0;
+		rp->w.cap += OPT_RR_LEN + olen;
 		wr_u8(&rp->w, 0);
 		wr_u16(&rp->w, DNS_T_OPT);
 		wr_u16(&rp->w, DNS_EDNS_SIZE);
 		wr_u8(&rp->w, (uint8_t)(rcode >> 4));
 		wr_u8(&rp->w, 0);                       /* version 0 */
 		wr_u16(&rp->w, qy->do_bit ? 0x8000 : 0); /* RFC 3225: DO copied back */
-		wr_u16(&rp->w, 0);
+		wr_u16(&rp->w, (uint16_t)olen);
+		if (olen) {
+			wr_u16(&rp->w, OPT_COOKIE);
+			wr_u16(&rp->w, (uint16_t)qy->cookie_out_len);
+			wr_bytes(&rp->w, qy->cookie_out, qy->cookie_out_len);
+		}
 		rp->ar++;
+	}
+	if (qy->cl != NULL) {
+		qy->cl->opt_off = opt_off;
+		qy->cl->opt_len = qy->edns ? rp->w.off - opt_off : 0;
+		qy->cl->question_end = rp->question ? qy->qend : DNS_HDR;
 	}
 	wr_put_u16(&rp->w, 2, flags);
 	wr_put_u16(&rp->w, 6, rp->an);
 	wr_put_u16(&rp->w, 8, rp->ns);
 	wr_put_u16(&rp->w, 10, rp->ar);
-	st->rcode[rcode < 6 ? rcode : DNS_R_NOERROR]++;
+	st->rcode[rcode < 6 ? rcode : rcode == DNS_R_BADVERS ? DNS_RC_BADVERS : DNS_RC_BADCOOKIE]++;
 	return rp->w.err ? 0 : rp->w.off;
 }
 
@@ -395,14 +421,63 @@ early_error(struct reply *rp, struct query *qy, const uint8_t *q, bool with_ques
 	return finish(rp, qy, rcode, false, st);
 }
 
+/* Class of the reply for RRL (SPEC 4): answers by name and type, wildcard
+ * names as one, NXDOMAIN and NODATA per zone, errors together. */
+static void
+classify(struct dns_client *c, const struct zone *z, const struct query *qy, enum lookup l)
+{
+	if (c == NULL)
+		return;
+	if (l != L_ANSWER) {
+		c->cls = RRL_NEGATIVE;
+		c->cls_name = z->apex;
+	} else if (is_apex_like(z, qy->lname) && zone_find(z, qy->lname) == NULL) {
+		c->cls = RRL_WILDCARD;
+		c->cls_name = z->apex;
+	} else {
+		c->cls = RRL_ANSWER;
+		c->cls_name = qy->lname;
+	}
+	c->cls_type = qy->qtype;
+}
+
+/* RFC 7873 5.2: judge the COOKIE option and prepare ours; false: malformed. */
+static bool
+take_cookie(struct query *qy, struct dns_stats *st)
+{
+	struct dns_client *c = qy->cl;
+
+	if (!qy->edns || qy->cookie == NULL || c == NULL || c->cookies == NULL || c->ip == NULL) {
+		st->cookie[COOKIE_NONE]++;
+		return true;
+	}
+	c->cookie = cookie_check(c->cookies, qy->cookie, qy->cookie_len, c->ip, c->iplen, c->now);
+	st->cookie[c->cookie]++;
+	if (c->cookie == COOKIE_MALFORMED)
+		return false;
+	qy->cookie_out_len = cookie_reply(c->cookies, qy->cookie, qy->cookie_len, c->cookie,
+	                                  c->ip, c->iplen, c->now, qy->cookie_out);
+	return true;
+}
+
 size_t
 dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
-           uint8_t *out, size_t outcap, bool tcp, struct dns_stats *st)
+           uint8_t *out, size_t outcap, bool tcp, struct dns_client *c,
+           struct dns_stats *st)
 {
 	struct query qy;
 	struct reply rp = { .an = 0 };
 	struct rd rd;
+	uint8_t scratch[DNAME_MAX];
 
+	if (c != NULL) {
+		c->cookie = COOKIE_NONE;
+		c->cls = RRL_ERROR;
+		c->cls_name = NULL;
+		c->cls_type = 0;
+		c->question_end = DNS_HDR;
+		c->opt_off = c->opt_len = 0;
+	}
 	if (qlen < DNS_HDR || outcap < DNS_UDP_MIN) {
 		st->drop[DNS_DROP_SHORT]++;
 		return 0;
@@ -412,6 +487,12 @@ dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
 	qy.flags = rd_u16(&rd);
 	qy.edns = false;
 	qy.qend = DNS_HDR;
+	qy.qtype = qy.qclass = 0;
+	qy.cookie = NULL;
+	qy.cookie_len = 0;
+	qy.cookie_out_len = 0;
+	qy.cl = c;
+	qy.lname = c != NULL ? c->qname : scratch;
 	if (qy.flags & DNS_F_QR) {
 		st->drop[DNS_DROP_QR]++;
 		return 0;
@@ -423,29 +504,37 @@ dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
 		st->notimp++;
 		return early_error(&rp, &qy, q, false, DNS_R_NOTIMP, st);
 	}
-	if (qd != 1) {
+	if (qd > 1) {
 		st->formerr++;
 		return early_error(&rp, &qy, q, false, DNS_R_FORMERR, st);
 	}
-	uint8_t qname[DNAME_MAX];
-	size_t qnlen = rd_name(&rd, qname);
-	qy.qtype = rd_u16(&rd);
-	qy.qclass = rd_u16(&rd);
-	if (rd.err) {
-		st->formerr++;
-		return early_error(&rp, &qy, q, false, DNS_R_FORMERR, st);
+	if (qd == 1) {
+		uint8_t qname[DNAME_MAX];
+		size_t qnlen = rd_name(&rd, qname);
+		qy.qtype = rd_u16(&rd);
+		qy.qclass = rd_u16(&rd);
+		if (rd.err) {
+			st->formerr++;
+			return early_error(&rp, &qy, q, false, DNS_R_FORMERR, st);
+		}
+		qy.qend = rd.off;
+		memcpy(qy.lname, qname, qnlen);
+		dname_lower(qy.lname);
+		st->qtype[qt_index(qy.qtype)]++;
 	}
-	qy.qend = rd.off;
-	memcpy(qy.lname, qname, qnlen);
-	dname_lower(qy.lname);
-	st->qtype[qt_index(qy.qtype)]++;
 
 	for (uint32_t i = 0; i < (uint32_t)an + ns && !rd.err; i++)
 		skip_rr(&rd);
 	if (rd.err || !parse_additional(&rd, ar, &qy)) {
 		st->formerr++;
-		return early_error(&rp, &qy, q, true, DNS_R_FORMERR, st);
+		return early_error(&rp, &qy, q, qd == 1, DNS_R_FORMERR, st);
 	}
+	/* RFC 7873 5.4: no question is allowed only to learn a server cookie. */
+	if (qd == 0 && (!qy.edns || qy.cookie == NULL || c == NULL || c->cookies == NULL)) {
+		st->formerr++;
+		return early_error(&rp, &qy, q, false, DNS_R_FORMERR, st);
+	}
+	bool cookie_ok = take_cookie(&qy, st);
 
 	/* How large a reply may be: RFC 1035 512, RFC 6891 the client's size up to ours. */
 	size_t limit = DNS_UDP_MIN;
@@ -457,15 +546,27 @@ dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
 		limit = outcap;
 	if (qy.edns) {
 		st->edns++;
-		limit -= OPT_RR_LEN;
+		limit -= OPT_RR_LEN + (qy.cookie_out_len ? 4 + qy.cookie_out_len : 0);
 	}
 	wr_init(&rp.w, out, limit);
-	start_reply(&rp, &qy, q, true);
+	start_reply(&rp, &qy, q, qd == 1);
 
 	if (qy.edns && qy.edns_version > 0) {
 		st->badvers++;
 		return finish(&rp, &qy, DNS_R_BADVERS, false, st);
 	}
+	if (!cookie_ok) {
+		st->formerr++;
+		return finish(&rp, &qy, DNS_R_FORMERR, false, st);
+	}
+	/* RFC 7873 5.2.3: a bad server cookie over UDP gets BADCOOKIE and a good
+	 * one to retry with; over TCP the source is proven, so it is answered. */
+	if (qy.cookie_out_len && c->cookie == COOKIE_BAD && !tcp) {
+		st->badcookie++;
+		return finish(&rp, &qy, DNS_R_BADCOOKIE, false, st);
+	}
+	if (qd == 0)
+		return finish(&rp, &qy, DNS_R_NOERROR, false, st);
 	if (qy.qclass != DNS_C_IN && qy.qclass != DNS_C_ANY) {
 		st->refused_class++;
 		return finish(&rp, &qy, DNS_R_REFUSED, false, st);
@@ -482,6 +583,7 @@ dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
 	struct owner o = { NULL };
 	struct wr_mark after_question = wr_mark(&rp.w);
 	enum lookup l = answer_name(&rp, z, r, o, qy.lname, qy.qtype, z->answers, 0, st);
+	classify(c, z, &qy, l);
 	if (rp.tc) {
 		/* A static answer that does not fit: TC with the question only. */
 		wr_rollback(&rp.w, after_question);
@@ -493,4 +595,25 @@ dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
 			rp.ns++;
 	}
 	return finish(&rp, &qy, l == L_NXDOMAIN ? DNS_R_NXDOMAIN : DNS_R_NOERROR, true, st);
+}
+
+size_t
+dns_slip(uint8_t *reply, size_t len, const struct dns_client *c)
+{
+	size_t keep = c->question_end, opt = c->opt_len;
+
+	/* Other opcodes get a bare header (QR, opcode, NOTIMP): nothing to cut, and TC means nothing there. */
+	if (len < DNS_HDR || DNS_OPCODE(reply[2] << 8) != 0)
+		return len;
+	if (keep > len || c->opt_off < keep || c->opt_off + opt > len) {
+		keep = DNS_HDR; /* not a reply dns_answer made for c: the bare header */
+		opt = 0;
+		reply[5] = 0;
+	}
+	memmove(reply + keep, reply + c->opt_off, opt);
+	reply[2] |= DNS_F_TC >> 8;
+	memset(reply + 6, 0, 6); /* QDCOUNT stays: the question is kept */
+	reply[4] = 0;
+	reply[11] = opt ? 1 : 0;
+	return keep + opt;
 }

@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -24,19 +25,28 @@ struct dns_tcp_conn {
 	bool used;
 	bool eof; /* the peer half-closed: answer what came, read no more */
 	int64_t last_active;
+	struct sockaddr_storage peer; /* for cookies */
 	size_t inlen, outoff, outlen;
 	uint8_t in[2 + DNS_TCP_QUERY_MAX];
 	uint8_t out[2 * (2 + DNS_TCP_REPLY_MAX)];
 };
 
 int
-dns_server_init(struct dns_server *s, struct loop *l, struct zone *z, struct rng *r)
+dns_server_init(struct dns_server *s, struct loop *l, struct zone *z, struct rng *r,
+                const struct rrl_config *rrl)
 {
+	uint8_t key[16], secret[COOKIE_SECRET_LEN];
+
 	memset(s, 0, sizeof(*s));
 	s->loop = l;
 	s->zone = z;
 	s->rng = r;
 	s->timer = -1;
+	rng_bytes(r, key, sizeof(key));
+	rrl_init(&s->rrl, rrl, key);
+	rng_bytes(r, secret, sizeof(secret));
+	cookie_init(&s->cookies, secret);
+	s->cookie_rotated_ms = l->now;
 	/* Memory sized at start; pages are touched only by connections in use. */
 	s->conns = calloc(DNS_TCP_CLIENTS, sizeof(*s->conns));
 	return s->conns == NULL ? -1 : 0;
@@ -186,6 +196,43 @@ send_batch(int fd, struct mmsghdr *m, unsigned n)
 	return (int)syscall(SYS_sendmmsg, fd, m, n, MSG_DONTWAIT);
 }
 
+/* The source address of a query as bytes: 4 or 16, 0 when unknown. */
+static size_t
+source_ip(const struct sockaddr_storage *ss, const uint8_t **ip)
+{
+	if (ss->ss_family == AF_INET) {
+		*ip = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		return 4;
+	}
+	if (ss->ss_family == AF_INET6) {
+		*ip = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return 16;
+	}
+	*ip = NULL;
+	return 0;
+}
+
+/* RRL for one UDP reply: its new length, 0 when it is dropped. */
+static size_t
+limit(struct dns_server *s, struct dns_client *c, uint8_t *reply, size_t len)
+{
+	if (!rrl_on(&s->rrl) || c->ip == NULL)
+		return len;
+	if (c->cookie == COOKIE_VALID) {
+		s->rrl.stats.exempt++; /* the source is proven: no spoofed victim to protect */
+		return len;
+	}
+	switch (rrl_account(&s->rrl, s->loop->now, c->ip, c->iplen, c->cls, c->cls_name, c->cls_type)) {
+	case RRL_SEND:
+		return len;
+	case RRL_SLIP:
+		return dns_slip(reply, len, c);
+	case RRL_DROP:
+	default:
+		return 0;
+	}
+}
+
 static void
 on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -197,6 +244,8 @@ on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 	struct sockaddr_storage from[UDP_BATCH];
 	struct mmsghdr qm[UDP_BATCH], rm[UDP_BATCH];
 	struct iovec qiov[UDP_BATCH], riov[UDP_BATCH];
+
+	struct dns_client c = { .cookies = &s->cookies, .now = (uint32_t)time(NULL) };
 
 	(void)l;
 	(void)events;
@@ -217,8 +266,11 @@ on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 			return; /* EAGAIN: drained; other errors: try again on the next wake-up */
 		int nr = 0;
 		for (int i = 0; i < n; i++) {
+			c.iplen = source_ip(&from[i], &c.ip);
 			size_t len = dns_answer(s->zone, s->rng, qbuf[i], qm[i].msg_len, rbuf[nr],
-			                        sizeof(rbuf[nr]), false, &s->stats);
+			                        sizeof(rbuf[nr]), false, &c, &s->stats);
+			if (len > 0)
+				len = limit(s, &c, rbuf[nr], len);
 			if (len == 0)
 				continue;
 			riov[nr] = (struct iovec){ rbuf[nr], len };
@@ -287,8 +339,10 @@ conn_process(struct dns_tcp_conn *c)
 		if (c->inlen - off - 2 < mlen)
 			break;
 		uint8_t *o = c->out + c->outlen;
+		struct dns_client cl = { .cookies = &s->cookies, .now = (uint32_t)time(NULL) };
+		cl.iplen = source_ip(&c->peer, &cl.ip);
 		size_t len = dns_answer(s->zone, s->rng, c->in + off + 2, mlen, o + 2,
-		                        DNS_TCP_REPLY_MAX, true, &s->stats);
+		                        DNS_TCP_REPLY_MAX, true, &cl, &s->stats);
 		if (len > 0) {
 			o[0] = (uint8_t)(len >> 8);
 			o[1] = (uint8_t)len;
@@ -417,10 +471,13 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 		struct dns_tcp_conn *c = conn_slot(s);
 		if (c == NULL)
 			return;
-		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int fd = accept4(io->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		memset(c, 0, offsetof(struct dns_tcp_conn, in));
+		c->peer = peer;
 		c->io.fd = fd;
 		c->io.cb = on_conn;
 		c->io.free_cb = conn_release;
@@ -437,10 +494,47 @@ on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 	}
 }
 
+/* One line a minute at most while responses are limited, naming the top prefixes. */
+static void
+rrl_log(struct dns_server *s, int64_t now)
+{
+	const struct rrl_stats *st = &s->rrl.stats, *was = &s->rrl_logged;
+	struct rrl_top top[3];
+	char list[3 * 64] = "", ip[ADDR_STRLEN];
+
+	if (st->limited == was->limited || (s->rrl_logged_ms != 0 && now - s->rrl_logged_ms < 60000))
+		return;
+	size_t n = rrl_top(&s->rrl, top, 3);
+	for (size_t i = 0; i < n; i++) {
+		struct addr a = { .family = top[i].family };
+		memcpy(a.ip, top[i].prefix, 16);
+		addr_ip_str(&a, ip, sizeof(ip));
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s/%u:%llu", i ? "," : "", ip, top[i].bits,
+		         (unsigned long long)top[i].limited);
+	}
+	log_info("dns", "msg=\"rrl: responses over the rate limit\" limited=%llu slipped=%llu dropped=%llu "
+	         "exempt=%llu top=%s",
+	         (unsigned long long)(st->limited - was->limited),
+	         (unsigned long long)(st->slipped - was->slipped),
+	         (unsigned long long)(st->dropped - was->dropped),
+	         (unsigned long long)(st->exempt - was->exempt), list);
+	s->rrl_logged = *st;
+	s->rrl_logged_ms = now;
+}
+
 static void
 on_sweep(struct loop *l, void *arg)
 {
 	struct dns_server *s = arg;
+
+	if (l->now - s->cookie_rotated_ms >= (int64_t)COOKIE_ROTATE * 1000) {
+		uint8_t fresh[COOKIE_SECRET_LEN];
+		rng_bytes(s->rng, fresh, sizeof(fresh));
+		cookie_rotate(&s->cookies, fresh);
+		s->cookie_rotated_ms = l->now;
+	}
+	rrl_log(s, l->now);
 
 	for (int i = 0; i < DNS_TCP_CLIENTS; i++) {
 		struct dns_tcp_conn *c = &s->conns[i];
@@ -481,4 +575,5 @@ dns_server_close(struct dns_server *s)
 	}
 	free(s->conns);
 	s->conns = NULL;
+	rrl_free(&s->rrl);
 }

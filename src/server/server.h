@@ -6,6 +6,9 @@
  * connections: several queries per connection, replies pipelined, a
  * connection idle for DNS_TCP_IDLE_MS closed, and at the cap the least
  * recently active connection makes room, so no client can hold the server.
+ * UDP replies pass response rate limiting (rrl.h) unless the query
+ * carried a valid server cookie; TCP replies never do. The sweep timer
+ * rotates the cookie secret and writes the minute's rate-limiting line.
  * dns_server_listen returns -1 with errno set and a message in err.
  */
 #ifndef SEEDD_DNS_SERVER_H
@@ -16,6 +19,8 @@
 
 #include "base/addr.h"
 #include "server/answer.h"
+#include "server/cookie.h"
+#include "server/rrl.h"
 #include "base/loop.h"
 
 #define DNS_LISTEN_MAX 16
@@ -55,9 +60,15 @@ struct dns_server {
 	struct dns_tcp_conn *conns; /* pool of DNS_TCP_CLIENTS */
 	int active;
 	int timer;
+	struct rrl rrl;
+	struct cookie_secrets cookies;
+	int64_t cookie_rotated_ms;
+	int64_t rrl_logged_ms;      /* 0: no line yet */
+	struct rrl_stats rrl_logged; /* counts at the last line */
 };
 
-int dns_server_init(struct dns_server *s, struct loop *l, struct zone *z, struct rng *r);
+int dns_server_init(struct dns_server *s, struct loop *l, struct zone *z, struct rng *r,
+                    const struct rrl_config *rrl);
 /* Bind UDP and TCP on a; returns 0, or -1 with a one-line reason in err. */
 int dns_server_listen(struct dns_server *s, const struct addr *a, char *err, size_t errlen);
 /* Start serving (register the sockets and the idle sweep). */

@@ -14,6 +14,12 @@
  * record it announces must parse completely and the records must fill the
  * reply exactly, so a broken compression pointer or a miscounted section
  * traps here.
+ *
+ * Cookies are on (a fixed secret, client 192.0.2.1 or 2001:db8::1 as the
+ * input's first byte says): an OPT in a reply holds nothing or one COOKIE
+ * option echoing the query's client cookie with our 16-byte server cookie;
+ * BADCOOKIE only over UDP. Every UDP reply is also cut to an RRL slip,
+ * which must parse too: TC, the question, the OPT and nothing else.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +30,7 @@
 #include "base/addr.h"
 #include "dns/dname.h"
 #include "server/answer.h"
+#include "server/cookie.h"
 #include "dns/wire.h"
 #include "base/rng.h"
 #include "zone/zone.h"
@@ -212,6 +219,13 @@ check_rr(struct rd *rd, bool *opt_seen)
 		REQUIRE(!*opt_seen);
 		REQUIRE(nlen == 1); /* RFC 6891 6.1.2: owned by the root */
 		*opt_seen = true;
+		/* Nothing, or one COOKIE: client cookie and our version-1 server cookie. */
+		REQUIRE(rdlen == 0 || rdlen == 4 + COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
+		if (rdlen) {
+			REQUIRE(rd->p[rd->off] == 0 && rd->p[rd->off + 1] == 10);
+			REQUIRE(rd->p[rd->off + 3] == COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
+			REQUIRE(rd->p[rd->off + 4 + COOKIE_CLIENT_LEN] == 1);
+		}
 		break;
 	default:
 		__builtin_trap(); /* we never write any other type */
@@ -221,6 +235,43 @@ check_rr(struct rd *rd, bool *opt_seen)
 	REQUIRE(rd->err == RD_OK);
 	REQUIRE(rd->off == end);
 	return type;
+}
+
+/* The first COOKIE option of the query's OPT, found by a reader of our own; NULL: none. */
+static const uint8_t *
+query_cookie(const uint8_t *q, size_t qlen)
+{
+	struct rd rd;
+	uint8_t name[DNAME_MAX];
+
+	rd_init(&rd, q, qlen);
+	rd_skip(&rd, 4);
+	uint16_t qd = rd_u16(&rd), an = rd_u16(&rd), ns = rd_u16(&rd), ar = rd_u16(&rd);
+	for (uint16_t i = 0; i < qd && !rd.err; i++) {
+		rd_name(&rd, name);
+		rd_skip(&rd, 4);
+	}
+	for (uint32_t i = 0; i < (uint32_t)an + ns + ar && !rd.err; i++) {
+		size_t nl = rd_name(&rd, name);
+		uint16_t type = rd_u16(&rd);
+		rd_skip(&rd, 6);
+		uint16_t rdlen = rd_u16(&rd);
+		if (rd.err || rd.len - rd.off < rdlen)
+			return NULL;
+		if (type == DNS_T_OPT && nl == 1 && i >= (uint32_t)an + ns) {
+			struct rd o;
+			rd_init(&o, rd.p + rd.off, rdlen);
+			while (o.off < o.len && !o.err) {
+				uint16_t code = rd_u16(&o), len = rd_u16(&o);
+				if (!o.err && code == 10 && o.len - o.off >= len && len >= COOKIE_CLIENT_LEN)
+					return o.p + o.off;
+				rd_skip(&o, len);
+			}
+			return NULL;
+		}
+		rd_skip(&rd, rdlen);
+	}
+	return NULL;
 }
 
 static void
@@ -252,6 +303,8 @@ check_reply(const uint8_t *q, size_t qlen, const uint8_t *r, size_t rlen, size_t
 	else
 		REQUIRE((flags & 0x07ff) == DNS_R_NOTIMP && an == 0 && ns == 0 && ar == 0);
 	REQUIRE(qd <= 1);
+	if ((flags & 0xf) == (DNS_R_BADCOOKIE & 0xf))
+		REQUIRE(!tcp && an == 0 && ns == 0);
 	if (qd == 1) {
 		rd_name(&rd, name);
 		rd_skip(&rd, 4);
@@ -261,9 +314,16 @@ check_reply(const uint8_t *q, size_t qlen, const uint8_t *r, size_t rlen, size_t
 		REQUIRE(memcmp(r + DNS_HDR, q + DNS_HDR, rd.off - DNS_HDR) == 0);
 	}
 	for (uint32_t i = 0; i < (uint32_t)an + ns + ar; i++) {
+		size_t at = rd.off;
 		uint16_t t = check_rr(&rd, &opt);
-		if (t == DNS_T_OPT)
+		if (t == DNS_T_OPT) {
 			REQUIRE(i >= (uint32_t)an + ns); /* OPT only in additional */
+			/* A COOKIE in the reply echoes the query's client cookie. */
+			if (rd.off - at > 11) {
+				const uint8_t *cc = query_cookie(q, qlen);
+				REQUIRE(cc != NULL && memcmp(r + at + 15, cc, COOKIE_CLIENT_LEN) == 0);
+			}
+		}
 	}
 	REQUIRE(rd.off == rlen); /* nothing after the last record */
 	if (flags & DNS_F_TC)
@@ -289,14 +349,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = true;
 	}
 	memset(&st, 0, sizeof(st));
+	/* gen_corpus.py makes valid cookies for these: keep them in step. */
+	static const uint8_t prev[COOKIE_SECRET_LEN] = { 'c', 'o', 'o', 'k', 'i', 'e' };
+	static const uint8_t cur[COOKIE_SECRET_LEN] = { 'o', 'o', 'k', 'i', 'e' };
+	static const uint8_t ip4[4] = { 192, 0, 2, 1 };
+	static const uint8_t ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct cookie_secrets cs;
+	cookie_init(&cs, prev);
+	cookie_rotate(&cs, cur);
+	bool v6 = size > 0 && (data[0] & 1);
+	struct dns_client c = { .ip = v6 ? ip6 : ip4, .iplen = v6 ? 16 : 4, .now = 1800000000u,
+	                        .cookies = &cs };
 	/* Same generator per input: a crash reproduces from its file alone. */
 	rng_init_seed(&rng, seed);
 
 	struct zone *zones[] = { &zone, &bare };
 	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		size_t n = dns_answer(zones[i], &rng, data, size, udp, sizeof(udp), false, &st);
+		size_t n = dns_answer(zones[i], &rng, data, size, udp, sizeof(udp), false, &c, &st);
 		check_reply(data, size, udp, n, sizeof(udp), false);
-		n = dns_answer(zones[i], &rng, data, size, tcp, sizeof(tcp), true, &st);
+		if (n > 0) {
+			/* The RRL slip of this reply: TC, the question and the OPT only. */
+			size_t sn = dns_slip(udp, n, &c);
+			REQUIRE(sn >= DNS_HDR && sn <= n);
+			if (DNS_OPCODE(data[2] << 8) == 0)
+				REQUIRE(udp[2] & (DNS_F_TC >> 8));
+			else
+				REQUIRE(sn == n && n == DNS_HDR); /* NOTIMP: the bare header as it was */
+			check_reply(data, size, udp, sn, sizeof(udp), false);
+			REQUIRE(udp[6] == 0 && udp[7] == 0 && udp[8] == 0 && udp[9] == 0 && udp[11] <= 1);
+		}
+		n = dns_answer(zones[i], &rng, data, size, tcp, sizeof(tcp), true, &c, &st);
+		check_reply(data, size, tcp, n, sizeof(tcp), true);
+		n = dns_answer(zones[i], &rng, data, size, tcp, sizeof(tcp), true, NULL, &st);
 		check_reply(data, size, tcp, n, sizeof(tcp), true);
 	}
 	return 0;

@@ -45,6 +45,80 @@ def query(qname, qtype=1, qclass=1, edns=None, flags=0x0100, qid=0x1234):
     return q + (edns if edns is not None else b"")
 
 
+def siphash24(key, data):
+    """SipHash-2-4 (for seeds with valid server cookies); checked below against RFC 9018 A.1."""
+    M = (1 << 64) - 1
+    rotl = lambda x, b: ((x << b) | (x >> (64 - b))) & M
+    k0, k1 = struct.unpack("<QQ", key)
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
+
+    def rnd():
+        v[0] = (v[0] + v[1]) & M; v[1] = rotl(v[1], 13) ^ v[0]; v[0] = rotl(v[0], 32)
+        v[2] = (v[2] + v[3]) & M; v[3] = rotl(v[3], 16) ^ v[2]
+        v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21) ^ v[0]
+        v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17) ^ v[2]; v[2] = rotl(v[2], 32)
+
+    whole = len(data) & ~7
+    for i in range(0, whole, 8):
+        m = struct.unpack("<Q", data[i:i + 8])[0]
+        v[3] ^= m; rnd(); rnd(); v[0] ^= m
+    last = data[whole:] + bytes(7 - len(data) % 8) + bytes([len(data) & 0xff])
+    m = struct.unpack("<Q", last)[0]
+    v[3] ^= m; rnd(); rnd(); v[0] ^= m
+    v[2] ^= 0xff
+    for _ in range(4):
+        rnd()
+    return struct.pack("<Q", v[0] ^ v[1] ^ v[2] ^ v[3])
+
+
+def server_cookie(secret, cc, ip, ts):
+    head = bytes([1, 0, 0, 0]) + struct.pack("!I", ts)
+    return head + siphash24(secret, cc + head + ip)
+
+
+assert server_cookie(bytes.fromhex("e5e973e5a6b2a43f48e7dc849e37bfcf"), bytes.fromhex("2464c4abcf10c957"),
+                     bytes([198, 51, 100, 100]), 1559731985).hex() == "010000005cf79f111f8130c3eee29480"
+
+# What fuzz_dns.c uses: its secrets (current, previous), clock and client addresses.
+FUZZ_SECRET_PREV = b"cookie" + bytes(10)
+FUZZ_SECRET_CUR = b"ookie" + bytes(11)
+FUZZ_NOW = 1800000000
+FUZZ_IP4 = bytes([192, 0, 2, 1])
+FUZZ_IP6 = bytes.fromhex("20010db8000000000000000000000001")
+
+
+def cookie_opt(data):
+    return opt(options=struct.pack("!HH", 10, len(data)) + data)
+
+
+def cookie_seeds():
+    s = {}
+    cc = bytes.fromhex("0123456789abcdef")
+    # fuzz_dns picks the client from the low bit of the first byte (the ID's high byte).
+    v4 = lambda q: bytes([q[0] & 0xfe]) + q[1:]
+    v6 = lambda q: bytes([q[0] | 1]) + q[1:]
+    s["cookie_client_only"] = v4(query(APEX, 1, edns=cookie_opt(cc)))
+    good = cc + server_cookie(FUZZ_SECRET_CUR, cc, FUZZ_IP4, FUZZ_NOW - 100)
+    s["cookie_valid"] = v4(query(APEX, 1, edns=cookie_opt(good)))
+    old = cc + server_cookie(FUZZ_SECRET_CUR, cc, FUZZ_IP4, FUZZ_NOW - 2000)
+    s["cookie_valid_renewed"] = v4(query(APEX, 1, edns=cookie_opt(old)))
+    prev = cc + server_cookie(FUZZ_SECRET_PREV, cc, FUZZ_IP6, FUZZ_NOW - 10)
+    s["cookie_valid_prev_secret_v6"] = v6(query(APEX, 28, edns=cookie_opt(prev)))
+    s["cookie_expired"] = v4(query(APEX, 1, edns=cookie_opt(cc + server_cookie(FUZZ_SECRET_CUR, cc, FUZZ_IP4, FUZZ_NOW - 3601))))
+    s["cookie_bad_hash"] = v4(query(APEX, 1, edns=cookie_opt(good[:-1] + bytes([good[-1] ^ 1]))))
+    s["cookie_other_server_8"] = v4(query(APEX, 1, edns=cookie_opt(cc + bytes(8))))
+    s["cookie_max_40"] = v4(query(APEX, 1, edns=cookie_opt(cc + bytes(32))))
+    for n in (0, 7, 9, 15, 41):
+        s["cookie_malformed_%d" % n] = v4(query(APEX, 1, edns=cookie_opt(bytes(range(n)))))
+    s["cookie_twice"] = v4(query(APEX, 1, edns=opt(options=(struct.pack("!HH", 10, 8) + cc) * 2)))
+    s["cookie_probe_qd0"] = v4(header(qd=0, ar=1) + cookie_opt(good))
+    s["cookie_probe_qd0_client"] = v4(header(qd=0, ar=1) + cookie_opt(cc))
+    s["cookie_probe_qd0_no_opt"] = header(qd=0)
+    s["cookie_nxdomain"] = v4(query("nothere.x." + APEX, 1, edns=cookie_opt(good)))
+    s["cookie_badvers"] = v4(query(APEX, 1, edns=opt(version=1, options=struct.pack("!HH", 10, 24) + good)))
+    return s
+
+
 def dns_seeds():
     s = {}
     e = opt()
@@ -323,6 +397,7 @@ def write(dirpath, files):
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     write(os.path.join(root, "fuzz_dns"), dns_seeds())
+    write(os.path.join(root, "fuzz_dns"), cookie_seeds())
     write(os.path.join(root, "fuzz_zonefile"), ZONES)
     write(os.path.join(root, "fuzz_config"), {k: "\0".join(v) for k, v in CONFIGS.items()})
     write(os.path.join(root, "fuzz_wire"), wire_seeds())

@@ -104,11 +104,142 @@ query(uint16_t id, uint16_t flags, const char *name, uint16_t type, uint16_t kla
 static size_t
 ask(size_t qlen, bool tcp)
 {
-	return dns_answer(&z, &rng, q, qlen, out, tcp ? sizeof(out) : 1232, tcp, &st);
+	return dns_answer(&z, &rng, q, qlen, out, tcp ? sizeof(out) : 1232, tcp, NULL, &st);
 }
 
 #define RCODE(p) ((p)[3] & 0xf)
 #define COUNT(p, i) ((uint16_t)((p)[4 + 2 * (i)] << 8 | (p)[5 + 2 * (i)]))
+
+/* Append a COOKIE option to the OPT that ends the query of length ql. */
+static size_t
+add_cookie(size_t ql, const uint8_t *data, size_t len)
+{
+	q[ql - 2] = 0;
+	q[ql - 1] = (uint8_t)(4 + len);
+	q[ql] = 0;
+	q[ql + 1] = 10;
+	q[ql + 2] = 0;
+	q[ql + 3] = (uint8_t)len;
+	memcpy(q + ql + 4, data, len);
+	return ql + 4 + len;
+}
+
+static size_t
+ask_as(size_t qlen, bool tcp, struct dns_client *c)
+{
+	return dns_answer(&z, &rng, q, qlen, out, tcp ? sizeof(out) : 1232, tcp, c, &st);
+}
+
+/* The COOKIE option data of a reply whose last record is an OPT holding only it, or NULL. */
+static const uint8_t *
+reply_cookie(size_t n, size_t *len)
+{
+	size_t at = n - 39; /* OPT: 11 bytes, then code, length and 24 bytes of cookie */
+
+	if (n < 12 + 39 || out[at] != 0 || out[at + 1] != 0 || out[at + 2] != 41 || out[at + 9] != 0 ||
+	    out[at + 10] != 28 || out[at + 11] != 0 || out[at + 12] != 10 || out[at + 14] != 24)
+		return NULL;
+	*len = 24;
+	return out + n - 24;
+}
+
+static void
+answer_cookies(void)
+{
+	struct cookie_secrets cs;
+	const uint8_t secret[16] = { 9, 9, 9 }, ip[4] = { 192, 0, 2, 55 };
+	const uint8_t cc[8] = { 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8 };
+	struct dns_client c = { .ip = ip, .iplen = 4, .now = 1800000000u, .cookies = &cs };
+	uint8_t good[24], bad[24], nine[9] = { 0 };
+	const uint8_t *rc;
+	size_t n, ql, rl = 0;
+
+	cookie_init(&cs, secret);
+	memcpy(good, cc, 8);
+	cookie_make(secret, cc, ip, 4, c.now - 60, good + 8);
+	memcpy(bad, good, 24);
+	bad[23] ^= 1;
+
+	ql = add_cookie(query(40, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), cc, 8);
+	n = ask_as(ql, false, &c);
+	rc = reply_cookie(n, &rl);
+	CHECK("client cookie: answered with ours", n > 0 && RCODE(out) == 0 && COUNT(out, 1) >= 1 && rc != NULL &&
+	      rl == 24 && memcmp(rc, cc, 8) == 0 && c.cookie == COOKIE_CLIENT_ONLY &&
+	      cookie_check(&cs, rc, rl, ip, 4, c.now) == COOKIE_VALID);
+
+	ql = add_cookie(query(41, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), good, 24);
+	n = ask_as(ql, false, &c);
+	rc = reply_cookie(n, &rl);
+	CHECK("valid cookie: answered, echoed, told", n > 0 && COUNT(out, 1) >= 1 && c.cookie == COOKIE_VALID &&
+	      rc != NULL && rl == 24 && memcmp(rc, good, 24) == 0);
+
+	ql = add_cookie(query(42, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), bad, 24);
+	n = ask_as(ql, false, &c);
+	rc = reply_cookie(n, &rl);
+	CHECK("bad cookie over UDP: BADCOOKIE (23) with a good one, no records",
+	      n > 0 && RCODE(out) == (DNS_R_BADCOOKIE & 0xf) && COUNT(out, 1) == 0 && COUNT(out, 2) == 0 &&
+	      COUNT(out, 0) == 1 && rc != NULL && rc[-10] == DNS_R_BADCOOKIE >> 4 /* the OPT's extended rcode */ &&
+	      cookie_check(&cs, rc, rl, ip, 4, c.now) == COOKIE_VALID && (out[2] & 0x04) == 0);
+	n = ask_as(ql, true, &c);
+	CHECK("bad cookie over TCP: answered", n > 0 && RCODE(out) == 0 && COUNT(out, 1) >= 1 &&
+	      reply_cookie(n, &rl) != NULL);
+
+	ql = add_cookie(query(43, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), nine, 9);
+	n = ask_as(ql, false, &c);
+	CHECK("9-byte cookie: FORMERR", n > 0 && RCODE(out) == DNS_R_FORMERR && COUNT(out, 1) == 0 &&
+	      reply_cookie(n, &rl) == NULL);
+
+	/* RFC 7873 5.4: no question, a cookie: NOERROR and our cookie. */
+	ql = add_cookie(query(44, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), cc, 8);
+	size_t qend = 12 + 18 + 4;
+	memmove(q + 12, q + qend, ql - qend);
+	q[5] = 0;
+	n = ask_as(ql - (qend - 12), false, &c);
+	rc = reply_cookie(n, &rl);
+	CHECK("no question, a client cookie: NOERROR with ours", n > 0 && RCODE(out) == 0 && COUNT(out, 0) == 0 &&
+	      rc != NULL && memcmp(rc, cc, 8) == 0);
+	n = ask(ql - (qend - 12), false);
+	CHECK("no question and cookies off: FORMERR", n == 12 && RCODE(out) == DNS_R_FORMERR);
+
+	c.cookies = NULL;
+	ql = add_cookie(query(45, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), cc, 8);
+	n = ask_as(ql, false, &c);
+	CHECK("cookies off: the option is ignored", n > 0 && COUNT(out, 1) >= 1 && reply_cookie(n, &rl) == NULL &&
+	      out[n - 1] == 0 && out[n - 2] == 0);
+	c.cookies = &cs;
+
+	/* RRL classes. */
+	n = ask_as(query(46, 0, "SEED.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	CHECK("class: apex A", c.cls == RRL_ANSWER && c.cls_type == DNS_T_A &&
+	      dname_len(c.cls_name) == dname_len(z.apex) && memcmp(c.cls_name, z.apex, dname_len(z.apex)) == 0);
+	n = ask_as(query(47, 0, "nothere.seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	CHECK("class: NXDOMAIN per zone", c.cls == RRL_NEGATIVE && c.cls_name == z.apex);
+	n = ask_as(query(48, 0, "seed.example.com", DNS_T_MX, DNS_C_IN, 0, 0, 0), false, &c);
+	CHECK("class: NODATA per zone", c.cls == RRL_NEGATIVE && c.cls_name == z.apex);
+	n = ask_as(query(49, 0, "example.org", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	CHECK("class: REFUSED is an error", c.cls == RRL_ERROR && c.cls_name == NULL);
+	n = ask_as(query(50, 0, "ns.seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	CHECK("class: a static name", c.cls == RRL_ANSWER && c.cls_name[1] == 'n' && c.cls_name[2] == 's');
+	z.wildcard = true;
+	n = ask_as(query(51, 0, "x1.seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	bool w1 = c.cls == RRL_WILDCARD && c.cls_name == z.apex;
+	n = ask_as(query(52, 0, "y2.seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	CHECK("class: wildcard labels are one name", w1 && c.cls == RRL_WILDCARD && c.cls_name == z.apex);
+	z.wildcard = false;
+
+	/* The slip: header with TC, the question, the OPT with its cookie; nothing else. */
+	ql = add_cookie(query(53, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 1232, 0, 0), cc, 8);
+	n = ask_as(ql, false, &c);
+	uint8_t ck[24];
+	memcpy(ck, out + n - 24, 24);
+	size_t sn = dns_slip(out, n, &c);
+	CHECK("slip: TC, question, OPT with the cookie", sn == 12 + 22 + 11 + 28 && (out[2] & 0x02) &&
+	      COUNT(out, 0) == 1 && COUNT(out, 1) == 0 && COUNT(out, 2) == 0 && COUNT(out, 3) == 1 &&
+	      memcmp(out + sn - 24, ck, 24) == 0 && RCODE(out) == 0);
+	n = ask_as(query(54, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0), false, &c);
+	sn = dns_slip(out, n, &c);
+	CHECK("slip without EDNS: TC and the question", sn == 12 + 22 && (out[2] & 0x02) && COUNT(out, 3) == 0);
+}
 
 void
 test_dns_answer(void)
@@ -212,7 +343,7 @@ test_dns_answer(void)
 
 	/* The ladder's early rungs. */
 	uint8_t hdr[12] = { 0 };
-	CHECK("short dropped", dns_answer(&z, &rng, hdr, 11, out, 512, false, &st) == 0);
+	CHECK("short dropped", dns_answer(&z, &rng, hdr, 11, out, 512, false, NULL, &st) == 0);
 	size_t ql = query(23, DNS_F_QR, "seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0);
 	CHECK("QR dropped", ask(ql, false) == 0);
 	ql = query(24, 0, "seed.example.com", DNS_T_A, DNS_C_IN, 0, 0, 0);
@@ -267,5 +398,6 @@ test_dns_answer(void)
 					distinct = 0;
 		CHECK("distinct prefixes", distinct);
 	}
+	answer_cookies();
 	zone_free(&z);
 }
