@@ -559,7 +559,7 @@ dns_answer(struct zone *z, struct rng *r, const uint8_t *q, size_t qlen,
 		st->formerr++;
 		return finish(&rp, &qy, DNS_R_FORMERR, false, st);
 	}
-	/* RFC 7873 5.2.3: a bad server cookie over UDP gets BADCOOKIE and a good
+	/* RFC 7873 5.2.4: a bad server cookie over UDP gets BADCOOKIE and a good
 	 * one to retry with; over TCP the source is proven, so it is answered. */
 	if (qy.cookie_out_len && c->cookie == COOKIE_BAD && !tcp) {
 		st->badcookie++;
