@@ -4,8 +4,9 @@
 #                 integration tests against ./seedd; ends "N passed, N failed"
 #                 (then ", N skipped" when a check could not run here)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
-#   make bench    dnsperf: seedd against NSD and Knot; then a crawl of a
-#                 simulated 5,000-node network (not part of make test)
+#   make bench    dnsperf: seedd against NSD and Knot; a flood against seedd's
+#                 and NSD's rate limiting; a crawl of a simulated 5,000-node
+#                 network; the DHT (not part of make test)
 #   make sim      the churn simulator (tests/churn): 10,000 nodes for 60 simulated
 #                 days under the baseline health model and ours; a Markdown table
 #   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
@@ -107,6 +108,7 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
 
 bench: seedd
 	./bench/dns.sh
+	./bench/rrl.sh
 	./bench/crawl.sh
 	./bench/dht.sh
 

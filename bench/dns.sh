@@ -18,6 +18,9 @@
 #   BENCH_SERVER_SHARE  percent of CPU 1 each server may use (default 50,
 #                   a cgroup quota; 100: whole core, dnsperf-bound, see below)
 #   BENCH_KEEP      non-empty: keep the temp dir (configs, dnsperf output)
+#   BENCH_SEEDD_ARGS  seedd's rate limiting flags (default "--rrl 0", off as
+#                   NSD's is; "--rrl 1000000": on but never reached, to
+#                   measure its cost; "" for a binary without --rrl)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -179,7 +182,7 @@ declare -A PORT=([seedd]=$PORT_SEEDD [nsd]=$PORT_NSD [knot]=$PORT_KNOT)
 SERVERS=(seedd nsd knot)
 
 taskset -c $SERVER_CPU "$SEEDD" --zone "$ZONE" --listen "127.0.0.1:$PORT_SEEDD" \
-	--answers $NANSWERS --concurrency 0 -d "$WORK/seedd" --log-level warn --rrl 0 \
+	--answers $NANSWERS --concurrency 0 -d "$WORK/seedd" --log-level warn ${BENCH_SEEDD_ARGS---rrl 0} \
 	>"$WORK/seedd.log" 2>&1 &
 PID[seedd]=$!
 taskset -c $SERVER_CPU nsd -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &
