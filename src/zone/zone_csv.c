@@ -195,6 +195,8 @@ zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
 			why = "expected NAME,VALUE";
 		else if (dname_from_text(rr.name, f[0]) < 0)
 			why = "bad name";
+		else if (f[1][0] == '\0')
+			why = "empty value"; /* it would read as a CNAME to the root */
 		else if (!dname_in_zone(rr.name, apex))
 			why = "name not in the zone";
 		else if (addr_parse_ip(&a, f[1]) == 0) {

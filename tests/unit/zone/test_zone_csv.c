@@ -77,10 +77,12 @@ test_zonefile(void)
 	    "d.seed.example.com,example.net\n"             /* 13 conflict */
 	    "\n"
 	    "e.seed.example.com,a,b\n"                     /* 15 three fields */
-	    "f.seed.example.com,1.2.3.4.\n";               /* 16 CNAME that reads as an A */
-	CHECK("bad rows skipped", parse(bad, &p) == 0 && p.nnodes == 1 && p.nrr == 2 && p.skipped == 11);
-	int lines_ok = nreported == 11;
-	unsigned want[] = { 3, 4, 5, 6, 7, 8, 15, 16, 10, 12, 13 };
+	    "f.seed.example.com,1.2.3.4.\n"                /* 16 CNAME that reads as an A */
+	    "g.seed.example.com,\n"                        /* 17 empty value: not a CNAME to the root */
+	    "seed.example.com,\n";                         /* 18 empty value at the apex */
+	CHECK("bad rows skipped", parse(bad, &p) == 0 && p.nnodes == 1 && p.nrr == 2 && p.skipped == 13);
+	int lines_ok = nreported == 13;
+	unsigned want[] = { 3, 4, 5, 6, 7, 8, 15, 16, 10, 12, 13, 17, 18 };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int found = 0;
 		for (int j = 0; j < nreported; j++)
