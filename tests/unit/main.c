@@ -42,6 +42,8 @@ main(void)
 	test_cookie();
 	t_name = "rrl";
 	test_rrl();
+	t_name = "changelog";
+	test_changelog();
 	t_name = "zonefile";
 	test_zonefile();
 	t_name = "nodeset";
