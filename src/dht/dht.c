@@ -70,6 +70,7 @@ dht_core_init(struct dht *d, const struct dht_config *cfg, struct rng *rng, int6
 		return -1;
 	rng_bytes(rng, &k, sizeof(k));
 	ih_init(&d->ih, cfg->max_infohashes, &k);
+	d->ih_log.fd = d->ih_log.next_fd = -1;
 	d->budget = cfg->rate > 0 ? 1 : 0;
 	d->started = now_s;
 	d->last_unsolicited = 0;
@@ -89,6 +90,7 @@ dht_core_free(struct dht *d)
 	free(d->later);
 	free(d->other);
 	ih_free(&d->ih);
+	changelog_close(&d->ih_log);
 	d->peer = NULL;
 	d->q = NULL;
 	d->out = NULL;
@@ -371,7 +373,7 @@ record(struct dht *d, const uint8_t *h, int64_t now_s)
 
 	if (e) {
 		e->last = (uint32_t)now_s;
-		d->ih_dirty = true;
+		ih_touch(&d->ih, e); /* in the change log's next batch */
 	}
 	return e;
 }

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "base/addr.h"
+#include "base/changelog.h"
 #include "dht/infohash.h"
 #include "dht/ip_rate.h"
 #include "dht/krpc.h"
@@ -175,12 +176,16 @@ struct dht {
 	bool have_seen_as, reachable, said_unreachable;
 	int64_t started;
 	/* snapshots */
-	bool ih_dirty, nodes_dirty;
-	pid_t ih_writer;                  /* the child writing infohashes.csv, or 0 */
+	bool ih_dirty, nodes_dirty;       /* ih_dirty: infohashes.csv must be written whole */
+	pid_t ih_writer;                  /* the child compacting infohashes.csv, or 0 */
+	struct changelog ih_log;          /* infohashes.csv.log; fd -1 while there is none */
+	uint64_t ih_base_size;            /* bytes of infohashes.csv when last written whole */
+	uint64_t ih_compactions;
 	int64_t ih_last_save, nodes_last_save; /* unix s of the last successful writes */
 	char *other;                      /* nodes.csv rows of other networks (when the crawler is off) */
 	size_t other_len;
 	bool own_nodes_file;
+	bool loaded;                      /* the files read: in the loop's first turn (dht_load) */
 	int64_t next_summary, next_sweep, next_reseed;
 	struct dht_stats st, st_minute;
 };

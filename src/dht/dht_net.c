@@ -88,6 +88,9 @@ on_io(struct loop *l, struct loop_io *io, uint32_t events)
 {
 	struct dht *d = io->arg;
 	static uint8_t rx[DHT_BATCH][DHT_RX_MAX];
+
+	if (!d->loaded)
+		dht_load(d); /* a datagram before the first timer: the files first */
 	struct mmsghdr mm[DHT_BATCH];
 	struct iovec iov[DHT_BATCH];
 	struct sockaddr_storage ss[DHT_BATCH];
@@ -239,6 +242,8 @@ on_timer(struct loop *l, void *arg)
 	struct dht *d = arg;
 	int64_t now_s = (int64_t)time(NULL);
 
+	if (!d->loaded)
+		dht_load(d); /* after the first turn's DNS answers: see crawler_load */
 	if (d->boot.n == 0 && l->now >= d->next_reseed) {
 		resolve_boot(d);
 		if (d->boot.n == 0)
@@ -295,7 +300,6 @@ dht_init(struct dht *d, const struct dht_config *cfg, struct loop *l, struct rng
 		return -1;
 	}
 	d->timer = loop_timer_new(l, on_timer, d);
-	dht_load(d);
 	log_info("dht", "msg=listening addr=%s proto=udp rate=%u bootstrap=%d", as, cfg->rate, cfg->nboot);
 	return 0;
 }

@@ -1,6 +1,10 @@
 /*
  * dht_store: the sniffer's snapshots. infohashes.csv (SPEC 3) is loaded
- * at start so counts survive restarts, and written when changed. DHT nodes
+ * at start so counts survive restarts. What changes goes to its change
+ * log, infohashes.csv.log (base/changelog.h), every --snapshot-interval:
+ * the rows of the infohashes that changed, not the whole file. The file
+ * is written whole (compacted) when the log reaches half its size (and
+ * at least IH_COMPACT_MIN), and at shutdown. DHT nodes
  * that answered are rows of nodes.csv with network "dht": loaded at start
  * (their history, their ids, and the walk starts from them), written by
  * the crawler with its own rows, or by us when the crawler is off.
@@ -10,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +26,8 @@
 #include "nodes/nodes_csv.h"
 
 #define DHT_NETWORK "dht"
+#define IH_LOG IHCSV_FILE ".log"
+#define IH_COMPACT_MIN (1u << 20) /* a log this small is not worth a rewrite */
 #define GOOD_S 900 /* BEP 5: a good node answered within 15 minutes */
 
 static void
@@ -28,6 +35,51 @@ report_ih(void *ctx, unsigned line, const char *why)
 {
 	(void)ctx;
 	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", IHCSV_FILE, line, why);
+}
+
+static void
+report_log(void *ctx, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", IH_LOG, line, why);
+}
+
+/* Replay infohashes.csv.log over the table just read from infohashes.csv; open it for appending. */
+static void
+ih_log_start(struct dht *d)
+{
+	struct stat st;
+	struct changelog_replay r;
+
+	if (fstatat(d->dirfd, IHCSV_FILE, &st, 0) < 0 ||
+	    changelog_read(d->dirfd, IHCSV_FILE, st.st_dev, st.st_ino, &r) < 0) {
+		log_error("dht", "msg=\"cannot read\" file=%s error=\"%s\"", IH_LOG, strerror(errno));
+		d->ih_dirty = true; /* written whole soon: a new log starts from it */
+		return;
+	}
+	d->ih_base_size = (uint64_t)st.st_size;
+	if (r.stale)
+		log_warn("dht", "msg=\"log of another version of the file skipped\" file=%s", IH_LOG);
+	if (r.len > 0) {
+		struct ihcsv_reader rd;
+		ihcsv_reader_init(&rd);
+		rd.replace = true;
+		int rc = ihcsv_feed(&rd, IHCSV_HEADER, strlen(IHCSV_HEADER), &d->ih, d->rng, report_log, d);
+		if (rc == 0)
+			rc = ihcsv_feed(&rd, r.rows, r.len, &d->ih, d->rng, report_log, d);
+		if (rc == -2)
+			log_error("dht", "msg=\"out of memory replaying\" file=%s", IH_LOG);
+		log_info("dht", "msg=replayed file=%s batches=%u rows=%u torn_tail=%s infohashes=%u", IH_LOG,
+		         r.batches, rd.rows, r.torn ? "dropped" : "no", d->ih.n);
+	}
+	if (changelog_open(&d->ih_log, d->dirfd, IHCSV_FILE, st.st_dev, st.st_ino, &r) < 0) {
+		log_error("dht", "msg=\"cannot open\" file=%s error=\"%s\"", IH_LOG, strerror(errno));
+		d->ih_log.fd = d->ih_log.next_fd = -1;
+		d->ih_dirty = true;
+	} else if (r.len > 0 && r.from_next) {
+		d->ih_dirty = false;
+	}
+	changelog_replay_free(&r);
 }
 
 static void
@@ -83,6 +135,7 @@ load_node(void *ctx, const struct nodescsv_row *row)
 void
 dht_load(struct dht *d)
 {
+	d->loaded = true;
 	static const char *const ihn[] = { IHCSV_FILE, IHCSV_FILE ".old" };
 	char rej[256];
 
@@ -110,8 +163,10 @@ dht_load(struct dht *d)
 		}
 		log_info("dht", "msg=loaded file=%s infohashes=%u ms=%lld", ihn[k], d->ih.n,
 		         (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
-		if (k == 1)
-			d->ih_dirty = true;
+		if (k == 0)
+			ih_log_start(d);
+		else
+			d->ih_dirty = true; /* the log names infohashes.csv, not .old: write it whole */
 		break;
 	}
 
@@ -170,7 +225,11 @@ char *
 dht_node_rows(void *ctx, size_t *len)
 {
 	struct dht *d = ctx;
-	char *buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, NULL, 0, len);
+	char *buf;
+
+	if (!d->loaded)
+		dht_load(d); /* the crawler writes before our first turn: our rows first */
+	buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, NULL, 0, len);
 
 	if (!buf)
 		return NULL;
@@ -183,45 +242,138 @@ dht_node_rows(void *ctx, size_t *len)
 	return buf;
 }
 
+/* --- infohashes.csv: the change log and compaction ------------------------- */
+
+struct rows {
+	char *p;
+	size_t len, cap;
+	const struct ih_table *t;
+	bool oom;
+};
+
+static void
+add_row(void *ctx, const struct ih_entry *e)
+{
+	struct rows *b = ctx;
+
+	if (b->oom)
+		return;
+	if (b->cap - b->len < IHCSV_ROW_MAX) {
+		size_t nc = b->cap ? b->cap * 2 : 64 * 1024;
+		char *np = realloc(b->p, nc);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	b->len += ihcsv_row(b->p + b->len, b->t, e);
+}
+
+/* The rows of the infohashes changed since the last batch, appended to the log. */
+static int
+ih_flush(struct dht *d)
+{
+	struct rows b = { .t = &d->ih };
+
+	if (d->ih_log.fd < 0 || (d->ih.ndirty == 0 && !d->ih.all_dirty))
+		return 0;
+	uint32_t n = ih_take_dirty(&d->ih, add_row, &b);
+	int rc = b.oom ? -1 : changelog_append(&d->ih_log, b.p, b.len);
+	free(b.p);
+	if (rc < 0) {
+		/* Those rows are in no file now: the next write is whole. */
+		log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IH_LOG,
+		          b.oom ? "out of memory" : strerror(errno));
+		d->ih_dirty = true;
+		return -1;
+	}
+	d->ih_last_save = (int64_t)time(NULL);
+	log_debug("dht", "msg=logged file=%s rows=%u log_bytes=%llu", IH_LOG, n,
+	          (unsigned long long)d->ih_log.size);
+	return 0;
+}
+
+static bool
+compaction_due(const struct dht *d)
+{
+	uint64_t limit = d->ih_base_size / 2 > IH_COMPACT_MIN ? d->ih_base_size / 2 : IH_COMPACT_MIN;
+
+	return d->ih_dirty || (d->ih_log.fd < 0 && d->ih.n > 0) || d->ih_log.size > limit;
+}
+
+/* The new infohashes.csv is in place: its log takes over. */
+static void
+compaction_committed(struct dht *d)
+{
+	struct stat st;
+
+	d->ih_compactions++;
+	d->ih_last_save = (int64_t)time(NULL);
+	if (fstatat(d->dirfd, IHCSV_FILE, &st, 0) == 0)
+		d->ih_base_size = (uint64_t)st.st_size;
+	if (d->ih_log.next_fd >= 0) {
+		if (changelog_compact_done(&d->ih_log) == 0)
+			return;
+	} else if (fstatat(d->dirfd, IHCSV_FILE, &st, 0) == 0 &&
+	           changelog_open(&d->ih_log, d->dirfd, IHCSV_FILE, st.st_dev, st.st_ino, NULL) == 0) {
+		return; /* the first log, after the first whole write */
+	}
+	log_error("dht", "msg=\"cannot switch to a new log\" file=%s error=\"%s\"", IH_LOG, strerror(errno));
+	d->ih_dirty = true;
+}
+
 /*
- * infohashes.csv can be a hundred megabytes: written by a forked child, from
- * its copy-on-write image of the table, so the loop (DNS answers too) never
- * waits for it. At shutdown it is written in the process, once.
+ * Write infohashes.csv whole. It can be a hundred megabytes: a forked child
+ * writes it from its copy-on-write image of the table, so the loop (DNS
+ * answers too) never waits; batches logged meanwhile go to the old log and
+ * to the new file's log (changelog.h). At shutdown it is written in the
+ * process, once.
  */
 static int
-save_infohashes(struct dht *d, bool now)
+ih_compact(struct dht *d, bool now)
 {
+	struct stat st;
+
+	if (ih_flush(d) < 0 && d->ih_log.fd >= 0)
+		return -1;
+	int fd = snapshot_begin(d->dirfd, IHCSV_FILE);
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    (d->ih_log.fd >= 0 && changelog_compact_begin(&d->ih_log, st.st_dev, st.st_ino) < 0)) {
+		int e = errno;
+		if (fd >= 0)
+			snapshot_abort(d->dirfd, IHCSV_FILE, fd);
+		log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IHCSV_FILE, strerror(e));
+		return -1;
+	}
+	/* Everything changed so far is in this image; the marks start afresh. */
+	ih_clear_dirty(&d->ih);
+	d->ih_dirty = false;
 	if (!now) {
-		if (d->ih_writer > 0)
-			return 0; /* the last one is still writing; the next interval will do */
 		pid_t pid = fork();
 		if (pid == 0) {
 			/* Below the loop it copies, which may share its core. */
 			if (nice(19) < 0) {
 				/* still writes, at the same priority */
 			}
-			_exit(ihcsv_save(d->dirfd, &d->ih) == 0 ? 0 : 1);
+			_exit(ihcsv_save_fd(d->dirfd, fd, &d->ih) == 0 ? 0 : 1);
 		}
 		if (pid > 0) {
+			close(fd);
 			d->ih_writer = pid;
-			d->ih_dirty = false;
 			return 0;
 		}
 		log_warn("dht", "msg=\"cannot fork to write infohashes.csv; writing it in the loop\" error=\"%s\"",
 		         strerror(errno));
 	}
-	if (d->ih_writer > 0) {
-		/* Shutdown: what that child writes is older than what we write now. */
-		kill(d->ih_writer, SIGKILL);
-		waitpid(d->ih_writer, NULL, 0);
-		d->ih_writer = 0;
-	}
-	if (ihcsv_save(d->dirfd, &d->ih) < 0) {
+	if (ihcsv_save_fd(d->dirfd, fd, &d->ih) < 0) {
 		log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", IHCSV_FILE, strerror(errno));
+		changelog_compact_abort(&d->ih_log);
+		d->ih_dirty = true;
 		return -1;
 	}
-	d->ih_dirty = false;
-	d->ih_last_save = (int64_t)time(NULL);
+	compaction_committed(d);
 	return 0;
 }
 
@@ -232,12 +384,25 @@ dht_reaped(struct dht *d, pid_t pid, int status)
 		return;
 	d->ih_writer = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		d->ih_last_save = (int64_t)time(NULL);
+		compaction_committed(d);
 		log_debug("dht", "msg=saved file=%s infohashes=%u", IHCSV_FILE, d->ih.n);
 		return;
 	}
-	d->ih_dirty = true; /* try again at the next interval */
+	/* The old log still has every batch: nothing is lost, the next interval tries again. */
+	changelog_compact_abort(&d->ih_log);
 	log_error("dht", "msg=\"cannot write\" file=%s error=\"writer exited with status %d\"", IHCSV_FILE, status);
+}
+
+static void
+stop_writer(struct dht *d)
+{
+	if (d->ih_writer <= 0)
+		return;
+	/* Shutdown: what that child writes is older than what we write now. */
+	kill(d->ih_writer, SIGKILL);
+	waitpid(d->ih_writer, NULL, 0);
+	d->ih_writer = 0;
+	changelog_compact_abort(&d->ih_log);
 }
 
 int
@@ -245,19 +410,18 @@ dht_save(struct dht *d, bool force)
 {
 	int rc = 0;
 
-	if (!d->on)
+	/* Not loaded yet (stopped in the first moment): the files on disk are still the truth. */
+	if (!d->on || !d->loaded)
 		return 0;
-	/* Unchanged since it was loaded or last written: the file already says it all. */
-	if (d->ih_dirty && save_infohashes(d, force) < 0)
-		rc = -1;
-	if (force && d->ih_writer > 0) {
-		/* Nothing changed since that child took its copy: let it finish. */
-		int st;
-		pid_t pid = d->ih_writer;
-		if (waitpid(pid, &st, 0) == pid)
-			dht_reaped(d, pid, st);
-		if (d->ih_dirty && save_infohashes(d, true) < 0)
+	if (force) {
+		/* Shutdown: compacted, so the next start reads one file and no log. */
+		stop_writer(d);
+		if ((d->ih.n > 0 || d->ih_dirty || d->ih_log.fd >= 0) && ih_compact(d, true) < 0)
 			rc = -1;
+	} else if (ih_flush(d) < 0) {
+		rc = -1;
+	} else if (d->ih_writer <= 0 && compaction_due(d) && ih_compact(d, false) < 0) {
+		rc = -1;
 	}
 	if (d->own_nodes_file && (d->nodes_dirty || force)) {
 		size_t len;

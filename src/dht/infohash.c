@@ -20,10 +20,14 @@ ih_free(struct ih_table *t)
 	free(t->v);
 	free(t->index);
 	free(t->v6);
+	free(t->dirty);
 	t->v = NULL;
 	t->index = NULL;
 	t->v6 = NULL;
+	t->dirty = NULL;
 	t->n = t->cap = t->slots = t->nv6 = t->capv6 = t->announced = 0;
+	t->ndirty = t->capdirty = 0;
+	t->all_dirty = false;
 }
 
 static uint32_t
@@ -102,6 +106,11 @@ remove_at(struct ih_table *t, uint32_t s)
 	if (i != last) {
 		t->index[probe(t, t->v[last].h)] = i + 1;
 		t->v[i] = t->v[last];
+		/* A listed entry moved: list it where it is now. */
+		if (t->v[i].dirty) {
+			t->v[i].dirty = 0;
+			ih_touch(t, &t->v[i]);
+		}
 	}
 	t->n--;
 }
@@ -178,6 +187,16 @@ ih_add_announces(struct ih_table *t, struct ih_entry *e, uint32_t n)
 	e->announces = e->announces > UINT32_MAX - n ? UINT32_MAX : e->announces + n;
 }
 
+void
+ih_set_announces(struct ih_table *t, struct ih_entry *e, uint32_t n)
+{
+	if (e->announces == 0 && n > 0)
+		t->announced++;
+	else if (e->announces > 0 && n == 0)
+		t->announced--;
+	e->announces = n;
+}
+
 bool
 ih_set_who(struct ih_table *t, struct ih_entry *e, const struct addr *a)
 {
@@ -227,4 +246,68 @@ ih_who(const struct ih_table *t, const struct ih_entry *e, struct addr *out)
 	}
 	out->port = e->who_port;
 	return true;
+}
+
+void
+ih_touch(struct ih_table *t, struct ih_entry *e)
+{
+	if (e->dirty)
+		return;
+	e->dirty = 1;
+	if (t->all_dirty)
+		return;
+	if (t->ndirty == t->capdirty) {
+		uint32_t nc = t->capdirty ? t->capdirty * 2 : 1024;
+		uint32_t *nd = nc <= t->max + 1024 ? realloc(t->dirty, (size_t)nc * sizeof(*nd)) : NULL;
+		if (!nd) {
+			t->all_dirty = true; /* more than the table holds, or no memory: scan instead */
+			return;
+		}
+		t->dirty = nd;
+		t->capdirty = nc;
+	}
+	t->dirty[t->ndirty++] = (uint32_t)(e - t->v);
+}
+
+uint32_t
+ih_take_dirty(struct ih_table *t, void (*fn)(void *ctx, const struct ih_entry *e), void *ctx)
+{
+	uint32_t n = 0;
+
+	if (t->all_dirty) {
+		for (uint32_t i = 0; i < t->n; i++)
+			if (t->v[i].dirty) {
+				t->v[i].dirty = 0;
+				fn(ctx, &t->v[i]);
+				n++;
+			}
+	} else {
+		for (uint32_t k = 0; k < t->ndirty; k++) {
+			uint32_t i = t->dirty[k];
+			/* Stale: the entry left, or was taken already. */
+			if (i >= t->n || !t->v[i].dirty)
+				continue;
+			t->v[i].dirty = 0;
+			fn(ctx, &t->v[i]);
+			n++;
+		}
+	}
+	t->ndirty = 0;
+	t->all_dirty = false;
+	return n;
+}
+
+void
+ih_clear_dirty(struct ih_table *t)
+{
+	if (t->all_dirty) {
+		for (uint32_t i = 0; i < t->n; i++)
+			t->v[i].dirty = 0;
+	} else {
+		for (uint32_t k = 0; k < t->ndirty; k++)
+			if (t->dirty[k] < t->n)
+				t->v[t->dirty[k]].dirty = 0;
+	}
+	t->ndirty = 0;
+	t->all_dirty = false;
 }

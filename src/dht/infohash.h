@@ -7,7 +7,8 @@
  * The table never holds more than max entries: a new one then evicts the
  * least seen of a few sampled at random (fewest sightings, then the
  * oldest). 48 bytes an entry, 8 bytes an index slot; IPv6 announcers in a
- * side array. No I/O.
+ * side array. Entries changed since the last ih_take_dirty are listed, so
+ * a change log writes them without scanning the table. No I/O.
  */
 #ifndef SEEDD_INFOHASH_H
 #define SEEDD_INFOHASH_H
@@ -31,7 +32,7 @@ struct ih_entry {
 	uint32_t who;                    /* announcer: IPv4 (network order bytes) or index of an IPv6 one */
 	uint16_t who_port;               /* 0: no announcer */
 	uint8_t who_family;              /* 0, 4 or 6 */
-	uint8_t pad;
+	uint8_t dirty;                   /* changed since the last ih_take_dirty */
 };
 
 struct ih_table {
@@ -44,6 +45,9 @@ struct ih_table {
 	struct siphash_key key;
 	uint64_t evicted;
 	uint32_t announced;              /* entries with announces > 0 */
+	uint32_t *dirty;                 /* indexes of dirty entries (some may be stale) */
+	uint32_t ndirty, capdirty;
+	bool all_dirty;                  /* the list overflowed: every entry counts */
 };
 
 void ih_init(struct ih_table *t, uint32_t max, const struct siphash_key *key);
@@ -56,8 +60,20 @@ struct ih_entry *ih_find(const struct ih_table *t, const uint8_t h[IH_LEN]);
 struct ih_entry *ih_get(struct ih_table *t, const uint8_t h[IH_LEN], uint32_t now, struct rng *rng);
 /* announces += n (saturating), keeping the count of announced entries. */
 void ih_add_announces(struct ih_table *t, struct ih_entry *e, uint32_t n);
+/* announces = n, likewise. */
+void ih_set_announces(struct ih_table *t, struct ih_entry *e, uint32_t n);
 /* Set or read the announcer (a's port included). Set returns false on OOM. */
 bool ih_set_who(struct ih_table *t, struct ih_entry *e, const struct addr *a);
 bool ih_who(const struct ih_table *t, const struct ih_entry *e, struct addr *out);
+
+/* e changed: it goes in the next batch of the change log. */
+void ih_touch(struct ih_table *t, struct ih_entry *e);
+/*
+ * The changed entries since the last call, each once, through fn; their
+ * marks are cleared. Returns how many.
+ */
+uint32_t ih_take_dirty(struct ih_table *t, void (*fn)(void *ctx, const struct ih_entry *e), void *ctx);
+/* Forget the marks (everything is being written whole). */
+void ih_clear_dirty(struct ih_table *t);
 
 #endif

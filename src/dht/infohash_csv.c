@@ -149,8 +149,20 @@ ihcsv_feed(struct ihcsv_reader *r, const char *p, size_t len, struct ih_table *t
 		struct ih_entry *e = ih_get(t, w.h, now, rng);
 		if (!e)
 			return -2;
-		/* A repeated row adds to the first one. */
 		bool fresh = t->n != n0 || t->evicted != ev0;
+		if (r->replace && !fresh) {
+			/* A change log's row is the entry's whole state at that time. */
+			e->first = w.first;
+			e->last = w.last;
+			e->get_peers = w.gp;
+			ih_set_announces(t, e, w.ann);
+			e->samples = w.samples;
+			if (w.have_who && !ih_set_who(t, e, &w.who))
+				return -2;
+			r->rows++;
+			continue;
+		}
+		/* A repeated row adds to the first one. */
 		if (fresh || (w.first && w.first < e->first))
 			e->first = w.first;
 		if (fresh || w.last > e->last)
@@ -343,11 +355,18 @@ int
 ihcsv_save(int dirfd, const struct ih_table *t)
 {
 	int fd = snapshot_begin(dirfd, IHCSV_FILE);
-	char *buf;
-	size_t len;
 
 	if (fd < 0)
 		return -1;
+	return ihcsv_save_fd(dirfd, fd, t);
+}
+
+int
+ihcsv_save_fd(int dirfd, int fd, const struct ih_table *t)
+{
+	char *buf;
+	size_t len;
+
 	buf = malloc(CHUNK);
 	if (!buf) {
 		snapshot_abort(dirfd, IHCSV_FILE, fd);

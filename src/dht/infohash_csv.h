@@ -9,6 +9,7 @@
 #ifndef SEEDD_IHCSV_H
 #define SEEDD_IHCSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ struct ihcsv_reader {
 	int have_header;
 	unsigned line;
 	uint32_t rows, skipped;
+	bool replace;      /* a row for a known infohash replaces it (a change log), not adds to it */
 };
 
 void ihcsv_reader_init(struct ihcsv_reader *r);
@@ -44,5 +46,7 @@ int ihcsv_load(int dirfd, const char *name, struct ih_table *t, struct rng *rng,
 size_t ihcsv_row(char *out, const struct ih_table *t, const struct ih_entry *e);
 /* Write infohashes.csv atomically (snapshot rules): 0 or -1 with errno. */
 int ihcsv_save(int dirfd, const struct ih_table *t);
+/* The same into NAME.tmp already open as fd (snapshot_begin), committed at the end. */
+int ihcsv_save_fd(int dirfd, int fd, const struct ih_table *t);
 
 #endif

@@ -13,7 +13,9 @@ CLIENT="$ROOT/tests/dht/krpc_client.py"
 DHT=127.3.100.1:6881
 FAKE=127.3.100.2:6881
 
-ihrow() { grep "^$1," "$2/infohashes.csv" 2>/dev/null; }
+# ihrow HASH DIR: the infohash's row as seedd holds it on disk: infohashes.csv,
+# then its change log (a later row replaces an earlier one).
+ihrow() { cat "$2/infohashes.csv" "$2/infohashes.csv.log" 2>/dev/null | grep "^$1," | tail -n 1; }
 wait_for() { # wait_for SECONDS COMMAND...
 	local end=$((SECONDS + $1)); shift
 	while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
