@@ -104,6 +104,9 @@ crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 		int rc = nodescsv_parse(buf, len, s->port, load_row, report_row, &l, &s->other, &s->other_len);
 		free(buf);
 		report_rest(s);
+		/* Another module writes its network's rows: the copies loaded here are not ours to keep. */
+		if (s->other && s->extra_network)
+			s->other_len = nodescsv_drop_network(s->other, s->other_len, s->extra_network);
 		if (rc == -1) {
 			if (snapshot_reject(s->dirfd, names[j], time(NULL), rej, sizeof(rej)) == 0)
 				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[j], rej);
@@ -196,6 +199,7 @@ crawl_store_set_extra(struct crawl_store *s, const char *network, char *(*fn)(vo
 {
 	s->extra_rows = fn;
 	s->extra_ctx = ctx;
+	s->extra_network = network;
 	/* Those rows are the other module's now: drop the copies loaded with ours. */
 	if (s->other)
 		s->other_len = nodescsv_drop_network(s->other, s->other_len, network);

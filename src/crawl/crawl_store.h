@@ -26,6 +26,7 @@ struct crawl_store {
 	/* Another module's rows (the DHT's), written in place of that network's old ones. */
 	char *(*extra_rows)(void *ctx, size_t *len);
 	void *extra_ctx;
+	const char *extra_network;
 	uint64_t saves, save_errors;
 	uint64_t skipped;  /* bad rows in the parse under way */
 	int64_t last_save; /* unix s of the last nodes.csv written */

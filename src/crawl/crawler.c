@@ -310,12 +310,16 @@ summary(struct crawler *c)
 	c->passes_minute = c->passes_total;
 }
 
+static void crawler_load(struct crawler *c);
+
 static void
 on_tick(struct loop *l, void *arg)
 {
 	struct crawler *c = arg;
 	int64_t next;
 
+	if (!c->loaded)
+		crawler_load(c);
 	check_sweep(&c->env, l->now);
 	if (l->now >= c->next_seed_resolve) {
 		resolve_seeds(c);
@@ -345,8 +349,6 @@ int
 crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l, struct rng *rng,
              struct zone *z, struct zonestore *zs, int dirfd)
 {
-	char err[512];
-
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->loop = l;
@@ -372,7 +374,28 @@ crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l
 		.loop = l, .rng = rng, .anchors = NULL, .ca_file = cfg->ca_file,
 		.default_port = cfg->port, .on_peer = on_peer, .on_done = on_done, .arg = c,
 	};
+	if (resolver_init(&c->resolver, l, rng, cfg->have_resolver ? &cfg->resolver : NULL) == 0) {
+		c->have_resolver = true;
+	} else {
+		log_warn("crawl", "msg=\"no resolver: host names will not be crawled\" error=\"%s\"", strerror(errno));
+	}
+	c->pass_start = l->now;
+	crawl_store_init(&c->files, dirfd, cfg->port);
+	return 0;
+}
+
+/*
+ * What takes time at start: the trust anchors and nodes.csv. Done in the
+ * loop's first turn, after the DNS answers of that turn: zone.csv is
+ * served from the first query on, the history joins a moment later.
+ */
+static void
+crawler_load(struct crawler *c)
+{
+	const struct crawler_config *cfg = c->cfg;
+	char err[512];
 	bool want_tls = cfg->ca_file_given;
+
 	for (int i = 0; i < cfg->nseeds; i++)
 		want_tls |= cfg->seeds[i].tls;
 	if (tls_anchors_load(&c->anchors, cfg->ca_file, err, sizeof(err)) == 0) {
@@ -384,17 +407,17 @@ crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l
 	} else {
 		log_debug("crawl", "msg=\"no trust anchors; wss:// nodes will fail\" error=\"%s\"", err);
 	}
-	if (resolver_init(&c->resolver, l, rng, cfg->have_resolver ? &cfg->resolver : NULL) == 0) {
-		c->have_resolver = true;
-	} else {
-		log_warn("crawl", "msg=\"no resolver: host names will not be crawled\" error=\"%s\"", strerror(errno));
-	}
-	c->pass_start = l->now;
-	crawl_store_init(&c->files, dirfd, cfg->port);
-	crawl_store_load(&c->files, &c->core, l->now);
+	crawl_store_load(&c->files, &c->core, c->loop->now);
 	crawler_sync_zone(c);
 	flush_zone(c);
-	return 0;
+	c->pass_start = c->loop->now;
+	c->next_summary = c->loop->now + SUMMARY_MS;
+	c->next_seed_resolve = c->loop->now;
+	c->loaded = true;
+	if (c->core.nodes.nfresh)
+		pass_open(c);
+	log_info("crawl", "msg=started seeds=%d nodes=%zu concurrency=%u timeout=%u interval=%u port=%u",
+	         cfg->nseeds, c->core.nodes.count, cfg->concurrency, cfg->timeout, cfg->interval, cfg->port);
 }
 
 void
@@ -405,13 +428,7 @@ crawler_start(struct crawler *c)
 		return;
 	}
 	c->timer = loop_timer_new(c->loop, on_tick, c);
-	c->next_summary = c->loop->now + SUMMARY_MS;
-	c->next_seed_resolve = c->loop->now;
-	if (c->core.nodes.nfresh)
-		pass_open(c);
-	log_info("crawl", "msg=started seeds=%d nodes=%zu concurrency=%u timeout=%u interval=%u port=%u",
-	         c->cfg->nseeds, c->core.nodes.count, c->cfg->concurrency, c->cfg->timeout, c->cfg->interval, c->cfg->port);
-	crawler_wake(c, 0);
+	crawler_wake(c, 0); /* the first tick loads (crawler_load) */
 }
 
 void
@@ -453,14 +470,15 @@ crawler_sync_zone(struct crawler *c)
 void
 crawler_poll(struct crawler *c)
 {
-	if (c->on && crawl_store_poll(&c->files, &c->core, c->loop->now))
+	if (c->on && c->loaded && crawl_store_poll(&c->files, &c->core, c->loop->now))
 		crawler_wake(c, 0);
 }
 
 int
 crawler_save(struct crawler *c, bool force)
 {
-	return c->on ? crawl_store_save(&c->files, &c->core, force) : 0;
+	/* Not loaded yet (stopped in the first moment): nodes.csv on disk is still the truth. */
+	return c->on && c->loaded ? crawl_store_save(&c->files, &c->core, force) : 0;
 }
 
 void

@@ -50,6 +50,7 @@ struct crawler {
 	int dirfd;
 	int timer;
 	bool on;
+	bool loaded; /* nodes.csv read: done in the loop's first turn, after the first answers */
 	struct crawl_core core; /* the node table and every decision */
 	struct check_env env;
 	struct tls_anchors anchors;
