@@ -320,6 +320,81 @@ model(void)
 	ih_free(&t);
 }
 
+/* The change log's list: each changed entry once, kept through evictions that move entries. */
+static uint32_t taken[4096];
+static uint32_t ntaken;
+
+static void
+take(void *ctx, const struct ih_entry *e)
+{
+	(void)ctx;
+	if (ntaken < 4096)
+		taken[ntaken++] = num_of(e->h);
+}
+
+static void
+dirty(void)
+{
+	struct ih_table t;
+	struct rng rng;
+	uint8_t h[IH_LEN];
+	bool want[2000] = { false };
+
+	td_seed_rng(&rng, 7);
+	ih_init(&t, 500, &KEY);
+	for (uint32_t i = 0; i < 500; i++) {
+		td_mkh(i, h);
+		ih_get(&t, h, 1, &rng);
+	}
+	CHECK("loaded entries are not dirty", ih_take_dirty(&t, take, NULL) == 0);
+	/* Touch some, then insert past the cap so evictions move entries around. */
+	ntaken = 0;
+	for (uint32_t i = 0; i < 500; i += 3) {
+		td_mkh(i, h);
+		ih_touch(&t, ih_find(&t, h));
+		ih_touch(&t, ih_find(&t, h)); /* twice: listed once */
+	}
+	for (uint32_t i = 500; i < 900; i++) {
+		td_mkh(i, h);
+		struct ih_entry *e = ih_get(&t, h, 2, &rng);
+		if (e && i % 2 == 0)
+			ih_touch(&t, e);
+	}
+	/* Every entry still in the table that was touched, once; nothing else. */
+	int bad = 0, expect = 0;
+	for (uint32_t i = 0; i < 900; i++) {
+		td_mkh(i, h);
+		want[i] = ih_find(&t, h) != NULL && ((i < 500 && i % 3 == 0) || (i >= 500 && i % 2 == 0));
+		expect += want[i];
+	}
+	uint32_t n = ih_take_dirty(&t, take, NULL);
+	bool seen[2000] = { false };
+	for (uint32_t k = 0; k < ntaken; k++) {
+		if (taken[k] >= 900 || !want[taken[k]] || seen[taken[k]])
+			bad++;
+		seen[taken[k]] = true;
+	}
+	CHECK("through evictions: every changed entry once, nothing else", n == ntaken && (int)n == expect && bad == 0 &&
+	      t.evicted > 0);
+	ntaken = 0;
+	CHECK("taken: the marks are cleared", ih_take_dirty(&t, take, NULL) == 0);
+	ih_free(&t);
+
+	/* A list longer than the table can hold falls back to a scan. */
+	ih_init(&t, 8, &KEY);
+	for (uint32_t round = 0; round < 300; round++)
+		for (uint32_t i = 0; i < 16; i++) {
+			td_mkh(round * 16 + i, h);
+			struct ih_entry *e = ih_get(&t, h, round, &rng);
+			if (e)
+				ih_touch(&t, e);
+		}
+	ntaken = 0;
+	n = ih_take_dirty(&t, take, NULL);
+	CHECK("overflowed list: every dirty entry of the table, once", n == t.n && ntaken == t.n);
+	ih_free(&t);
+}
+
 void
 test_infohash(void)
 {
@@ -327,4 +402,5 @@ test_infohash(void)
 	who();
 	eviction();
 	model();
+	dirty();
 }

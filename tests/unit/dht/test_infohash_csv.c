@@ -107,7 +107,6 @@ csv_row(void)
 {
 	struct ih_table t;
 	struct rng rng;
-	uint8_t h[IH_LEN];
 	char row[IHCSV_ROW_MAX];
 	size_t n;
 
@@ -372,10 +371,42 @@ csv_times(void)
 	ih_free(&t);
 }
 
+/* A change log's rows replace the entry; a file's repeated rows add up. */
+static void
+csv_replace(void)
+{
+	struct ih_table t;
+	struct rng rng;
+	struct ihcsv_reader r;
+	static const struct siphash_key key = { 1, 2 };
+	const char *base = IHCSV_HEADER
+	    "0123456789abcdef0123456789abcdef01234567,2026-11-22 14:00:00,2026-11-22 15:00:00,5,2,1,10.0.0.1:6881\n";
+	const char *log = IHCSV_HEADER
+	    "0123456789abcdef0123456789abcdef01234567,2026-11-22 14:00:00,2026-11-22 16:00:00,7,0,1,10.0.0.1:6881\n"
+	    "0123456789abcdef0123456789abcdef01234567,2026-11-22 14:00:00,2026-11-22 17:00:00,9,0,2,10.0.0.2:6881\n";
+	char row[IHCSV_ROW_MAX];
+
+	td_seed_rng(&rng, 3);
+	ih_init(&t, 100, &key);
+	ihcsv_reader_init(&r);
+	ihcsv_feed(&r, base, strlen(base), &t, &rng, NULL, NULL);
+	ihcsv_reader_init(&r);
+	r.replace = true;
+	CHECK("replay", ihcsv_feed(&r, log, strlen(log), &t, &rng, NULL, NULL) == 0 && r.rows == 2 && t.n == 1);
+	struct ih_entry *e = &t.v[0];
+	size_t n = ihcsv_row(row, &t, e);
+	row[n] = '\0';
+	CHECK("the last log row is the entry, byte for byte", strcmp(row,
+	      "0123456789abcdef0123456789abcdef01234567,2026-11-22 14:00:00,2026-11-22 17:00:00,9,0,2,10.0.0.2:6881\n") == 0);
+	CHECK("announced count follows a replaced 0", t.announced == 0);
+	ih_free(&t);
+}
+
 void
 test_ihcsv(void)
 {
 	csv_times();
+	csv_replace();
 	char path[] = "/tmp/seedd-ihcsv-XXXXXX";
 	int dfd;
 
