@@ -107,6 +107,7 @@ csv_row(void)
 {
 	struct ih_table t;
 	struct rng rng;
+	uint8_t h[IH_LEN];
 	char row[IHCSV_ROW_MAX];
 	size_t n;
 
