@@ -90,6 +90,12 @@ static void
 on_poll(struct loop *l, void *arg)
 {
 	struct seedd *s = arg;
+
+	/* The first turn: does zone.csv say what is served? (left out of the load to answer sooner) */
+	if (s->store.verify) {
+		zonestore_verify(&s->store, &s->zone);
+		zonestore_save(&s->store, &s->zone, false);
+	}
 	bool was_dirty = s->store.dirty;
 
 	uint32_t serial = s->zone.soa.serial;
@@ -301,7 +307,7 @@ main(int argc, char **argv)
 	s.snapshot_timer = loop_timer_new(&s.loop, on_snapshot, &s);
 	s.poll_timer = loop_timer_new(&s.loop, on_poll, &s);
 	loop_timer_arm(&s.loop, s.snapshot_timer, (int64_t)s.cfg.snapshot_interval * 1000);
-	loop_timer_arm(&s.loop, s.poll_timer, POLL_MS);
+	loop_timer_arm(&s.loop, s.poll_timer, 0); /* first run: zonestore_verify */
 
 	if (s.cfg.have_user) {
 		if (drop_privileges(&s.cfg, dirfd) < 0)

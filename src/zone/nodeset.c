@@ -109,6 +109,19 @@ grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+int
+nodeset_reserve(struct nodeset *s, size_t n)
+{
+	if (n > s->max)
+		n = s->max;
+	size_t ns = s->nslots ? s->nslots : 64;
+	while (ns < n * 2)
+		ns *= 2;
+	if (ns > s->nslots && rehash(s, ns) < 0)
+		return -1;
+	return grow((void **)&s->nodes, &s->cap, n, sizeof(*s->nodes));
+}
+
 size_t
 nodeset_count(const struct nodeset *s)
 {

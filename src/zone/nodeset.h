@@ -46,6 +46,8 @@ struct nodeset {
 void nodeset_init(struct nodeset *s, size_t alen, size_t max, uint64_t seed);
 /* 1 added, 0 already present, -1 full or out of memory. */
 int nodeset_add(struct nodeset *s, const uint8_t *ip);
+/* Room for n members at once (a load): no rehash or regrowth on the way. -1: out of memory. */
+int nodeset_reserve(struct nodeset *s, size_t n);
 /* 1 removed, 0 absent. */
 int nodeset_del(struct nodeset *s, const uint8_t *ip);
 int nodeset_has(const struct nodeset *s, const uint8_t *ip);

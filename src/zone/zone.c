@@ -172,6 +172,13 @@ zone_node_add(struct zone *z, const struct addr *a)
 }
 
 int
+zone_node_reserve(struct zone *z, size_t n4, size_t n6)
+{
+	return nodeset_reserve(&z->v4, nodeset_count(&z->v4) + n4) < 0 ||
+	       nodeset_reserve(&z->v6, nodeset_count(&z->v6) + n6) < 0 ? -1 : 0;
+}
+
+int
 zone_node_del(struct zone *z, const struct addr *a)
 {
 	return nodeset_del(zone_nodes(z, a->family), a->ip);

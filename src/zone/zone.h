@@ -69,6 +69,8 @@ const struct zone_rr *zone_rr_at(const struct zone *z, const struct zone_name *n
 
 /* Published nodes: 1 added or removed, 0 no change, -1 full. */
 int zone_node_add(struct zone *z, const struct addr *a);
+/* Room for n4 IPv4 and n6 IPv6 nodes before a load adds them. */
+int zone_node_reserve(struct zone *z, size_t n4, size_t n6);
 int zone_node_del(struct zone *z, const struct addr *a);
 struct nodeset *zone_nodes(struct zone *z, int family);
 

@@ -89,6 +89,10 @@ apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool star
 	p->nrr = 0;
 
 	unsigned held = 0, full = 0;
+	size_t n4 = 0;
+	for (size_t i = 0; i < p->nnodes; i++)
+		n4 += p->nodes[i].family == AF_INET;
+	zone_node_reserve(z, n4, p->nnodes - n4); /* best effort: adds grow as needed */
 	for (size_t i = 0; i < p->nnodes; i++) {
 		const struct addr *a = &p->nodes[i];
 		if (!zs->allow_private && !addr_is_global(a)) {
@@ -164,10 +168,14 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 			log_warn("zone", "msg=\"more rows skipped than logged\" file=%s not_logged=%u",
 			         name, rc.reported - REPORT_LINES_MAX);
 		zonefile_parsed_free(&p);
-		size_t flen = 0;
-		char *now_text = zonefile_format(z, &flen);
-		zs->dirty = now_text == NULL || flen != len || memcmp(now_text, buf, len) != 0;
-		free(now_text);
+		if (startup) {
+			zs->verify = true; /* zonestore_verify, once the loop serves */
+		} else {
+			size_t flen = 0;
+			char *now_text = zonefile_format(z, &flen);
+			zs->dirty = now_text == NULL || flen != len || memcmp(now_text, buf, len) != 0;
+			free(now_text);
+		}
 		free(buf);
 		if (strcmp(name, ZONESTORE_FILE) == 0)
 			zs->seen = id;
@@ -195,6 +203,28 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 		log_error("zone", "msg=\"unusable file and cannot rename it\" file=%s/%s error=\"%s\"",
 		          zs->dir, name, strerror(errno));
 	return LOAD_UNUSABLE;
+}
+
+void
+zonestore_verify(struct zonestore *zs, struct zone *z)
+{
+	char *buf = NULL, *text;
+	size_t len = 0, flen = 0;
+	struct snapshot_id id;
+
+	if (!zs->verify)
+		return;
+	zs->verify = false;
+	if (snapshot_read(zs->dirfd, ZONESTORE_FILE, &buf, &len, &id) < 0 || !snapshot_id_equal(&id, &zs->seen)) {
+		free(buf);
+		zs->dirty = true; /* gone or changed since the load: write what is served */
+		return;
+	}
+	text = zonefile_format(z, &flen);
+	if (text == NULL || flen != len || memcmp(text, buf, len) != 0)
+		zs->dirty = true;
+	free(text);
+	free(buf);
 }
 
 bool

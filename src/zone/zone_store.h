@@ -30,6 +30,7 @@ struct zonestore {
 	const uint8_t *rname;
 	struct snapshot_id seen; /* zone.csv as we last read or wrote it */
 	bool dirty;              /* the zone differs from zone.csv */
+	bool verify;             /* loaded at start: whether it differs is found out later */
 	bool loaded;
 	uint64_t saves, save_errors, loads, rejected;
 	time_t last_save;
@@ -40,6 +41,11 @@ struct zonestore {
 void zonestore_default_soa(struct zone *z, const uint8_t *mname, const uint8_t *rname, time_t now);
 /* The start-up load; false only when memory runs out. */
 bool zonestore_load(struct zonestore *zs, struct zone *z, time_t now);
+/*
+ * After a start-up load: does zone.csv say exactly what is served (else it
+ * is written again)? Left out of the load, which the first DNS answer waits for.
+ */
+void zonestore_verify(struct zonestore *zs, struct zone *z);
 /* Re-read zone.csv now (SIGHUP). */
 void zonestore_reload(struct zonestore *zs, struct zone *z, time_t now);
 /* Re-read when changed on disk. */
