@@ -44,6 +44,8 @@ main(void)
 	test_rrl();
 	t_name = "changelog";
 	test_changelog();
+	t_name = "numfmt";
+	test_numfmt();
 	t_name = "zonefile";
 	test_zonefile();
 	t_name = "nodeset";

@@ -29,6 +29,7 @@ void test_dns_answer(void);
 void test_cookie(void);
 void test_rrl(void);
 void test_changelog(void);
+void test_numfmt(void);
 void test_zonefile(void);
 void test_addr(void);
 void test_ws(void);
