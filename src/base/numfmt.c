@@ -1,6 +1,7 @@
 #include "base/numfmt.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -159,4 +160,90 @@ numfmt_time(char *p, int64_t t)
 	}
 	*p = '\0';
 	return p;
+}
+
+int
+numfmt_parse_simple(const char *s, double *out)
+{
+	uint64_t m = 0;
+	int digits = 0, scale10 = 0;
+	bool dot = false, any = false;
+
+	for (;; s++) {
+		if (*s >= '0' && *s <= '9') {
+			any = true;
+			if (m == 0 && *s == '0') {
+				if (dot)
+					scale10--; /* leading zeros after the point */
+				continue;
+			}
+			if (++digits > 15)
+				return -1;
+			m = m * 10 + (uint64_t)(*s - '0');
+			if (dot)
+				scale10--;
+		} else if (*s == '.' && !dot) {
+			dot = true;
+		} else {
+			break;
+		}
+	}
+	if (!any)
+		return -1;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		int sign = 1, e = 0, ed = 0;
+		if (*s == '+' || *s == '-')
+			sign = *s++ == '-' ? -1 : 1;
+		while (*s >= '0' && *s <= '9' && ed < 4) {
+			e = e * 10 + (*s++ - '0');
+			ed++;
+		}
+		if (ed == 0)
+			return -1;
+		scale10 += sign * e;
+	}
+	if (*s != '\0')
+		return -1;
+	if (m == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (scale10 > 22 || scale10 < -22)
+		return -1;
+	*out = scale10 >= 0 ? (double)m * p10[scale10] : (double)m / p10[-scale10];
+	return 0;
+}
+
+static int
+digits_at(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int
+numfmt_parse_time(const char *s, int64_t *out)
+{
+	if (s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' || s[19] != '\0')
+		return -1;
+	int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2);
+	int h = digits_at(s + 11, 2), mi = digits_at(s + 14, 2), se = digits_at(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    se < 0 || se > 60)
+		return -1;
+	/* Days from civil (H. Hinnant), linear in the day as timegm is. */
+	int64_t yy = mo <= 2 ? y - 1 : y;
+	int64_t era = yy / 400, yoe = yy - era * 400;
+	int64_t doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = era * 146097 + doe - 719468;
+	*out = days * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
 }

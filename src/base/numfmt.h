@@ -22,4 +22,14 @@ char *numfmt_u(char *p, uint64_t v);
 /* Unix time t as "YYYY-MM-DD HH:MM:SS" (UTC); nothing for t <= 0 or past 9999. Same contract. */
 char *numfmt_time(char *p, int64_t t);
 
+/*
+ * The fast way back: a plain decimal "DDD[.DDD][e[+-]DD]" of at most 15
+ * significant digits and a power of ten up to 22 is exact in a double, so
+ * one multiplication or division rounds it correctly, as strtod would.
+ * Returns 0 with *out set, or -1 (anything else: the caller uses strtod).
+ */
+int numfmt_parse_simple(const char *s, double *out);
+/* "YYYY-MM-DD HH:MM:SS" exactly (UTC) into unix seconds, as timegm: 0, or -1 for any other form. */
+int numfmt_parse_time(const char *s, int64_t *out);
+
 #endif

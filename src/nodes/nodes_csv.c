@@ -53,6 +53,8 @@ nodescsv_time_parse(const char *s, int64_t *out)
 		*out = 0;
 		return 0;
 	}
+	if (strlen(s) == 19 && numfmt_parse_time(s, out) == 0)
+		return 0; /* the form we write; others (fewer digits, spaces) below */
 	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || s[n] != '\0')
 		return -1;
 	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
@@ -95,8 +97,13 @@ parse_num(const char *s, double max, double *out)
 
 	if (*s == '\0' || !((*s >= '0' && *s <= '9') || *s == '.'))
 		return -1;
-	v = strtod(s, &end);
-	if (*end != '\0' || !(v >= 0.0 && v <= max))
+	/* What we write takes the exact fast way (numfmt.h); anything else, strtod. */
+	if (numfmt_parse_simple(s, &v) < 0) {
+		v = strtod(s, &end);
+		if (*end != '\0')
+			return -1;
+	}
+	if (!(v >= 0.0 && v <= max))
 		return -1;
 	*out = v;
 	return 0;

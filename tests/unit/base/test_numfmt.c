@@ -1,6 +1,7 @@
 /* numfmt against snprintf, byte for byte, over the values nodes.csv holds and many more. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,6 +72,44 @@ test_numfmt(void)
 		badu += strcmp(a, b) != 0;
 	}
 	CHECK("times as strftime's %Y-%m-%d %H:%M:%S (1970 to 9999, 0 empty)", badt == 0);
+	/* And back: every number written reads back as strtod reads it; times as timegm. */
+	int badp = 0, fast = 0, badtp = 0;
+	for (int i = 0; i < 200000; i++) {
+		double v = (double)rng_u32(&r) / 4294967296.0 * pow(10.0, (int)rng_below(&r, 13) - 8);
+		char *end;
+		double x, y;
+		numfmt_g6(a, v);
+		y = strtod(a, &end);
+		if (numfmt_parse_simple(a, &x) == 0) {
+			fast++;
+			badp += memcmp(&x, &y, sizeof(x)) != 0;
+		}
+		numfmt_f3(a, v);
+		y = strtod(a, &end);
+		if (numfmt_parse_simple(a, &x) == 0)
+			badp += memcmp(&x, &y, sizeof(x)) != 0;
+		int64_t t = (int64_t)rng_u32(&r) * 58 + 1, back = -1; /* up to the year 9864 */
+		struct tm tm;
+		time_t tt = (time_t)t;
+		gmtime_r(&tt, &tm);
+		char ts[32];
+		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+		badtp += numfmt_parse_time(ts, &back) < 0 || back != t;
+	}
+	printf("# numfmt: %d of 200000 %%.6g texts took the fast way back\n", fast);
+	CHECK("parsed back: bit for bit as strtod", badp == 0 && fast > 190000);
+	CHECK("times parsed back as timegm", badtp == 0);
+	double x;
+	int64_t tv;
+	CHECK("not simple: strtod's to do", numfmt_parse_simple("1e300", &x) < 0 && numfmt_parse_simple("0x10", &x) < 0 &&
+	      numfmt_parse_simple("1234567890123456", &x) < 0 && numfmt_parse_simple("", &x) < 0 &&
+	      numfmt_parse_simple("1.5e", &x) < 0 && numfmt_parse_simple("nan", &x) < 0);
+	CHECK("simple ones", numfmt_parse_simple("0", &x) == 0 && x == 0 && numfmt_parse_simple("0.000385728", &x) == 0 &&
+	      x == 0.000385728 && numfmt_parse_simple("1e-05", &x) == 0 && x == 1e-05 &&
+	      numfmt_parse_simple(".5", &x) == 0 && x == 0.5 && numfmt_parse_simple("12.", &x) == 0 && x == 12);
+	CHECK("time forms: only the exact one", numfmt_parse_time("2026-12-07 01:02:03", &tv) == 0 &&
+	      numfmt_parse_time("2026-12-7 01:02:03", &tv) < 0 && numfmt_parse_time("2026-12-07T01:02:03", &tv) < 0 &&
+	      numfmt_parse_time("1969-12-31 23:59:59", &tv) < 0 && numfmt_parse_time("2026-13-01 00:00:00", &tv) < 0);
 	CHECK("integers as printf's %llu", badu == 0);
 	CHECK("300,000 random values: %.6g as printf but for ties (< 0.01%)", bad * 10000 < n);
 	CHECK("300,000 random values: %.3f as printf but for ties (< 0.01%)", badf * 10000 < n);
