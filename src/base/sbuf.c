@@ -13,6 +13,24 @@ sb_init(struct sbuf *b, size_t cap)
 	b->err = b->p == NULL;
 }
 
+char *
+sb_room(struct sbuf *b, size_t n)
+{
+	if (b->err)
+		return NULL;
+	if (b->cap - b->len <= n) {
+		size_t ncap = b->cap * 2 + n;
+		char *np = realloc(b->p, ncap);
+		if (np == NULL) {
+			b->err = 1;
+			return NULL;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	return b->p + b->len;
+}
+
 void
 sb_printf(struct sbuf *b, const char *fmt, ...)
 {

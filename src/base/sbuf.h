@@ -17,5 +17,7 @@ struct sbuf {
 /* cap bytes to start with (err set when that fails). */
 void sb_init(struct sbuf *b, size_t cap);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Room for n more bytes at b->p + b->len (NULL, and err set, when memory runs out). */
+char *sb_room(struct sbuf *b, size_t n);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/csv.h"
+#include "base/numfmt.h"
 #include "dns/wire.h"
 #include "base/sbuf.h"
 
@@ -268,12 +269,59 @@ ip_cmp(const void *a, const void *b)
 	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, sort_alen);
 }
 
+/* IPv4 addresses as big-endian numbers, sorted by radix: qsort of 100,000 took longer than the rest. */
+static void
+sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
+{
+	for (int shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((v[i] >> shift) & 0xff) + 1]++;
+		for (int k = 0; k < 256; k++)
+			count[k + 1] += count[k];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(v[i] >> shift) & 0xff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
+	}
+}
+
 static void
 format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *apex)
 {
-	const uint8_t **ips = malloc((s->n ? s->n : 1) * sizeof(*ips));
+	size_t al = strlen(apex);
 	char ip[ADDR_STRLEN];
 
+	if (s->n == 0)
+		return;
+	/* Rows are at most apex,ip\n: room for all at once. */
+	if (sb_room(b, s->n * (al + ADDR_STRLEN + 2)) == NULL)
+		return;
+	if (family == AF_INET) {
+		uint32_t *v = malloc(2 * s->n * sizeof(*v));
+		if (v == NULL) {
+			b->err = 1;
+			return;
+		}
+		for (size_t i = 0; i < s->n; i++) {
+			const uint8_t *p = s->nodes[i].ip;
+			v[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		}
+		sort_u32(v, v + s->n, s->n); /* stable files diff well */
+		char *o = b->p + b->len;
+		for (size_t i = 0; i < s->n; i++) {
+			memcpy(o, apex, al);
+			o += al;
+			*o++ = ',';
+			for (int k = 24; k >= 0; k -= 8) {
+				o = numfmt_u(o, (v[i] >> k) & 0xff);
+				*o++ = k ? '.' : '\n';
+			}
+		}
+		b->len = (size_t)(o - b->p);
+		free(v);
+		return;
+	}
+	const uint8_t **ips = malloc(s->n * sizeof(*ips));
 	if (ips == NULL) {
 		b->err = 1;
 		return;
@@ -286,7 +334,13 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 		struct addr a = { .family = family };
 		memcpy(a.ip, ips[i], s->alen);
 		addr_ip_str(&a, ip, sizeof(ip));
-		sb_printf(b, "%s,%s\n", apex, ip);
+		size_t il = strlen(ip);
+		char *o = b->p + b->len;
+		memcpy(o, apex, al);
+		o[al] = ',';
+		memcpy(o + al + 1, ip, il);
+		o[al + 1 + il] = '\n';
+		b->len += al + il + 2;
 	}
 	free(ips);
 }
