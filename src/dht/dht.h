@@ -178,6 +178,7 @@ struct dht {
 	/* snapshots */
 	bool ih_dirty, nodes_dirty;       /* ih_dirty: infohashes.csv must be written whole */
 	pid_t ih_writer;                  /* the child compacting infohashes.csv, or 0 */
+	pid_t parent;                     /* our pid, for that child to check */
 	struct changelog ih_log;          /* infohashes.csv.log; fd -1 while there is none */
 	uint64_t ih_base_size;            /* bytes of infohashes.csv when last written whole */
 	uint64_t ih_compactions;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,6 +61,8 @@ ih_log_start(struct dht *d)
 	d->ih_base_size = (uint64_t)st.st_size;
 	if (r.stale)
 		log_warn("dht", "msg=\"log of another version of the file skipped\" file=%s", IH_LOG);
+	if (r.torn && r.len == 0)
+		log_warn("dht", "msg=\"replayed\" file=%s batches=0 rows=0 torn_tail=dropped", IH_LOG);
 	if (r.len > 0) {
 		struct ihcsv_reader rd;
 		ihcsv_reader_init(&rd);
@@ -339,6 +342,7 @@ ih_compact(struct dht *d, bool now)
 	if (ih_flush(d) < 0 && d->ih_log.fd >= 0)
 		return -1;
 	int fd = snapshot_begin(d->dirfd, IHCSV_FILE);
+	d->parent = getpid();
 	if (fd < 0 || fstat(fd, &st) < 0 ||
 	    (d->ih_log.fd >= 0 && changelog_compact_begin(&d->ih_log, st.st_dev, st.st_ino) < 0)) {
 		int e = errno;
@@ -353,6 +357,17 @@ ih_compact(struct dht *d, bool now)
 	if (!now) {
 		pid_t pid = fork();
 		if (pid == 0) {
+			/*
+			 * It dies with seedd: a seedd killed alone must not leave a writer
+			 * that holds its sockets (a restart could not bind) or commits an
+			 * older file over what the next seedd logs.
+			 */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != d->parent)
+				_exit(1);
+			for (int k = 3; k < 1024; k++)
+				if (k != fd && k != d->dirfd)
+					close(k);
 			/* Below the loop it copies, which may share its core. */
 			if (nice(19) < 0) {
 				/* still writes, at the same priority */
@@ -374,6 +389,7 @@ ih_compact(struct dht *d, bool now)
 		return -1;
 	}
 	compaction_committed(d);
+	log_info("dht", "msg=compacted file=%s infohashes=%u", IHCSV_FILE, d->ih.n);
 	return 0;
 }
 
@@ -390,6 +406,7 @@ dht_reaped(struct dht *d, pid_t pid, int status)
 	}
 	/* The old log still has every batch: nothing is lost, the next interval tries again. */
 	changelog_compact_abort(&d->ih_log);
+	unlinkat(d->dirfd, IHCSV_FILE ".tmp", 0);
 	log_error("dht", "msg=\"cannot write\" file=%s error=\"writer exited with status %d\"", IHCSV_FILE, status);
 }
 
@@ -403,6 +420,7 @@ stop_writer(struct dht *d)
 	waitpid(d->ih_writer, NULL, 0);
 	d->ih_writer = 0;
 	changelog_compact_abort(&d->ih_log);
+	unlinkat(d->dirfd, IHCSV_FILE ".tmp", 0);
 }
 
 int
