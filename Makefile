@@ -5,8 +5,9 @@
 #                 (then ", N skipped" when a check could not run here)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make bench    dnsperf: seedd against NSD and Knot; a flood against seedd's
-#                 and NSD's rate limiting; a crawl of a simulated 5,000-node
-#                 network; the DHT (not part of make test)
+#                 and NSD's rate limiting; 100,000 nodes and 1,000,000
+#                 infohashes (start, memory, disk writes, stop); a crawl of a
+#                 simulated 5,000-node network; the DHT (not part of make test)
 #   make sim      the churn simulator (tests/churn): 10,000 nodes for 60 simulated
 #                 days under the baseline health model and ours; a Markdown table
 #   make demo     seedd on docs/example-zone.csv at 127.0.0.1:5353, asked with dig
@@ -109,6 +110,7 @@ fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
 bench: seedd
 	./bench/dns.sh
 	./bench/rrl.sh
+	./bench/scale.sh
 	./bench/crawl.sh
 	./bench/dht.sh
 

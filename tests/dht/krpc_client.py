@@ -121,4 +121,5 @@ def main():
             print("error", *r.get(b"e", ["?"]))
 
 
-main()
+if __name__ == "__main__":
+    main()
