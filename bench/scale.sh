@@ -532,11 +532,11 @@ print(d["last_new"] or "-", d["new_answered"])' "$WORK/krpc.json")
 	RPID=$!; PIDS+=("$RPID")
 	re_ih=?; re_nodes=?; want_pub=?
 	if wait_line "$WORK/reload.log" "msg=loaded file=infohashes.csv" "$RPID" 60 &&
-		wait_line "$WORK/reload.log" "msg=loaded file=nodes.csv" "$RPID" 60; then
+		wait_line "$WORK/reload.log" "msg=loaded file=nodes.csv nodes=" "$RPID" 60; then
 		re_ih=$(grep -m1 'msg=loaded file=infohashes.csv' "$WORK/reload.log" | sed -n 's/.* infohashes=\([0-9]*\).*/\1/p')
-		re_nodes=$(grep -m1 'msg=loaded file=nodes.csv' "$WORK/reload.log" | sed -n 's/.* nodes=\([0-9]*\).*/\1/p')
+		re_nodes=$(grep -m1 'msg=loaded file=nodes.csv nodes=' "$WORK/reload.log" | sed -n 's/.* nodes=\([0-9]*\).*/\1/p')
 		# The nodes that nodes.csv says are good: zone.csv must hold exactly as many.
-		want_pub=$(grep -m1 'msg=loaded file=nodes.csv' "$WORK/reload.log" | sed -n 's/.* published=\([0-9]*\).*/\1/p')
+		want_pub=$(grep -m1 'msg=loaded file=nodes.csv nodes=' "$WORK/reload.log" | sed -n 's/.* published=\([0-9]*\).*/\1/p')
 	else
 		tail -n 5 "$WORK/reload.log" >&2
 	fi
