@@ -318,6 +318,7 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 			}
 		}
 		b->len = (size_t)(o - b->p);
+		b->p[b->len] = '\0'; /* the text stays a string, as sb_printf leaves it (room was made) */
 		free(v);
 		return;
 	}
@@ -342,6 +343,7 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 		o[al + 1 + il] = '\n';
 		b->len += al + il + 2;
 	}
+	b->p[b->len] = '\0';
 	free(ips);
 }
 
