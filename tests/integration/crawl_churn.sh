@@ -53,6 +53,14 @@ common=(--zone seed.test --allow-private --answers 64 --port 32767
 	--interval "$IV" --timeout 1 --concurrency 16 --snapshot-interval 1
 	--resolver "127.0.0.1:$(free_port)") # nothing listens there: no names in this network
 "$PY" "$SIMDIR/topo.py" get "$W/topo.json" nodes-csv >"$dir/nodes.csv"
+# And the zone.csv the run that wrote that history would have left: its
+# good nodes published. seedd serves zone.csv from its first answer and
+# reads nodes.csv a moment later (issue 14), so the long-lived nodes are
+# there from the first sample on, as they would be after a restart.
+{
+	echo "ns.seed.test,hostmaster.seed.test 2026120101 28800 7200 604800 60"
+	awk -F, 'NR > 1 && $2 == "yes" { print "seed.test," $1 }' "$dir/nodes.csv"
+} >"$dir/zone.csv"
 start=$EPOCHREALTIME
 crawl_start "$dir" "${common[@]}" --listen "127.0.0.1:$port" --seed "$seed" --log-level debug
 
