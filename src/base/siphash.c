@@ -49,3 +49,11 @@ siphash24(const struct siphash_key *k, const void *data, size_t len)
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
+
+struct siphash_key
+siphash_key_from(const uint8_t bytes[16])
+{
+	struct siphash_key k = { le64(bytes), le64(bytes + 8) };
+
+	return k;
+}

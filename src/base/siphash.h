@@ -15,5 +15,7 @@ struct siphash_key {
 };
 
 uint64_t siphash24(const struct siphash_key *k, const void *data, size_t len);
+/* A 16-byte key as the reference implementation reads it (two little-endian words). */
+struct siphash_key siphash_key_from(const uint8_t bytes[16]);
 
 #endif

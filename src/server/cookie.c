@@ -20,22 +20,12 @@ cookie_rotate(struct cookie_secrets *s, const uint8_t fresh[COOKIE_SECRET_LEN])
 	s->have_prev = true;
 }
 
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* RFC 9018 4.4: the hash over cc | version | reserved | time | client IP. */
 static void
 cookie_hash(const uint8_t secret[COOKIE_SECRET_LEN], const uint8_t cc[COOKIE_CLIENT_LEN],
             const uint8_t head[8], const uint8_t *ip, size_t iplen, uint8_t out[8])
 {
-	struct siphash_key k = { le64(secret), le64(secret + 8) };
+	struct siphash_key k = siphash_key_from(secret);
 	uint8_t in[COOKIE_CLIENT_LEN + 8 + 16];
 
 	memcpy(in, cc, COOKIE_CLIENT_LEN);

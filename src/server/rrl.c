@@ -20,23 +20,12 @@ struct rrl_bucket {
 	uint8_t prefix[16];
 };
 
-static uint64_t
-le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 void
 rrl_init(struct rrl *r, const struct rrl_config *cfg, const uint8_t key[16])
 {
 	memset(r, 0, sizeof(*r));
 	r->cfg = *cfg;
-	r->k0 = le64(key);
-	r->k1 = le64(key + 8);
+	r->key = siphash_key_from(key);
 }
 
 void
@@ -97,8 +86,7 @@ bucket_key(const struct rrl *r, uint8_t family, const uint8_t prefix[16], enum r
 		memcpy(buf + n, name, nl);
 		n += nl;
 	}
-	struct siphash_key k = { r->k0, r->k1 };
-	uint64_t h = siphash24(&k, buf, n);
+	uint64_t h = siphash24(&r->key, buf, n);
 	return h == 0 ? 1 : h;
 }
 

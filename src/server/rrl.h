@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/siphash.h"
+
 #define RRL_TABLE 16384
 #define RRL_WAYS 8
 #define RRL_WINDOW 15       /* seconds of debt a bucket may run up */
@@ -45,7 +47,7 @@ struct rrl_bucket;
 
 struct rrl {
 	struct rrl_config cfg;
-	uint64_t k0, k1;            /* hash key: bucket placement is not predictable */
+	struct siphash_key key;     /* bucket placement is not predictable */
 	struct rrl_bucket *table;   /* RRL_TABLE, allocated on first use */
 	struct rrl_stats stats;
 };
