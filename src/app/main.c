@@ -81,7 +81,7 @@ on_snapshot(struct loop *l, void *arg)
 	struct seedd *s = arg;
 
 	zonestore_save(&s->store, &s->zone, false);
-	crawler_save(&s->crawler, s->dht.on && s->dht.nodes_dirty);
+	crawler_save(&s->crawler, false);
 	dht_save(&s->dht, false);
 	loop_timer_arm(l, s->snapshot_timer, (int64_t)s->cfg.snapshot_interval * 1000);
 }
@@ -282,7 +282,7 @@ main(int argc, char **argv)
 		if (dht_init(&s.dht, &dc, &s.loop, &s.rng, dirfd, !s.crawler.on) < 0)
 			return 1;
 		if (s.crawler.on)
-			crawler_set_extra(&s.crawler, "dht", dht_node_rows, &s.dht);
+			crawler_set_extra(&s.crawler, "dht", dht_node_rows, dht_node_changes, &s.dht);
 	}
 	if (bind_all(&s) < 0)
 		return 1;

@@ -95,6 +95,7 @@ crawl_core_learn(struct crawl_core *k, const struct addr *a, bool seed, int64_t 
 	if (seed)
 		n->flags |= NODE_SEED;
 	n->h.first_seen = now;
+	nodes_touch(&k->nodes, i);
 	nodes_push_fresh(&k->nodes, i);
 	k->st.learnt++;
 	*fresh = true;
@@ -183,6 +184,7 @@ outage_enter(struct crawl_core *k, int64_t now)
 		n->h = r->prior;
 		n->last_error = r->prior_error;
 		n->flags = (uint8_t)((n->flags & ~NODE_GOOD) | (r->prior_flags & NODE_GOOD));
+		nodes_touch(&k->nodes, r->idx);
 		crawl_core_sync(k, r->idx, now);
 		k->undone++;
 	}
@@ -239,6 +241,7 @@ crawl_core_done(struct crawl_core *k, uint32_t i, uint32_t gen, const struct cra
 	}
 
 	health_update(&n->h, now, r->good);
+	nodes_touch(&k->nodes, i);
 	n->last_error = r->err;
 	if (r->dialect)
 		n->dialect = r->dialect;
@@ -306,8 +309,10 @@ crawl_core_zone_row(struct crawl_core *k, uint32_t i, int64_t mono, int64_t now)
 	(void)now;
 	/* The zone holds it; with no history it is taken as good, the last known state. */
 	n->flags |= NODE_PUBLISHED;
-	if (n->h.checks == 0)
+	if (n->h.checks == 0 && !(n->flags & NODE_GOOD)) {
 		n->flags |= NODE_GOOD;
+		nodes_touch(&k->nodes, i); /* its good column */
+	}
 	/* Not good by its history: checked at once, and its result decides. */
 	if (!(n->flags & NODE_GOOD) && nodes_queued(&k->nodes, i) && !(n->flags & NODE_INFLIGHT))
 		nodes_schedule(&k->nodes, i, mono);

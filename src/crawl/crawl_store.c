@@ -9,12 +9,15 @@
 #include "base/log.h"
 #include "crawl/crawl_store.h"
 #include "nodes/nodes_csv.h"
+#include "nodes/nodes_file.h"
 
 /* A row being loaded goes to this core, with this time. */
 struct load {
 	struct crawl_store *s;
 	struct crawl_core *k;
 	int64_t mono;
+	bool replay;     /* nodes.csv.log: a row replaces the node's history */
+	const char *file;
 };
 
 /* --- nodes.csv ------------------------------------------------------------- */
@@ -27,7 +30,7 @@ report_row(void *ctx, unsigned line, const char *why)
 	struct load *l = ctx;
 
 	if (l->s->skipped++ < REPORT_ROWS)
-		log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+		log_warn("crawl", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", l->file, line, why);
 }
 
 /* After a parse: how many bad rows were not named. */
@@ -46,18 +49,33 @@ load_row(void *ctx, const struct nodescsv_row *row)
 	struct load *l = ctx;
 	struct crawl_core *k = l->k;
 	int64_t now = (int64_t)time(NULL);
+	uint32_t i = nodes_find(&k->nodes, &row->addr);
 
-	if (addr_is_unusable(&row->addr) || nodes_find(&k->nodes, &row->addr) != NODE_NONE)
+	if (i != NODE_NONE && l->replay && !(nodes_at(&k->nodes, i)->flags & NODE_INFLIGHT)) {
+		/* The log's later row wins: forgotten, or a newer history. */
+		struct node *n = nodes_at(&k->nodes, i);
+		n->flags &= (uint8_t)~NODE_GOOD;
+		if (row->gone) {
+			crawl_core_sync(k, i, now);
+			nodes_del(&k->nodes, i);
+			return;
+		}
+		free(n->url);
+		n->url = NULL;
+		goto set;
+	}
+	if (row->gone || addr_is_unusable(&row->addr) || i != NODE_NONE)
 		return;
 	if (!crawl_core_publishable(k, &row->addr)) {
 		k->st.dropped_filtered++;
 		return;
 	}
-	uint32_t i = nodes_add(&k->nodes, &row->addr);
+	i = nodes_add(&k->nodes, &row->addr);
 	if (i == NODE_NONE) {
 		k->st.dropped_full++;
 		return;
 	}
+set:;
 	struct node *n = nodes_at(&k->nodes, i);
 	n->h = row->h;
 	n->dialect = row->dialect;
@@ -76,6 +94,7 @@ crawl_store_init(struct crawl_store *s, int dirfd, uint16_t port)
 	memset(s, 0, sizeof(*s));
 	s->dirfd = dirfd;
 	s->port = port;
+	nodes_file_init(&s->file, dirfd);
 }
 
 void
@@ -83,18 +102,45 @@ crawl_store_free(struct crawl_store *s)
 {
 	free(s->other);
 	s->other = NULL;
+	nodes_file_close(&s->file);
+}
+
+/* nodes.csv.log over the table just read from nodes.csv (id); then it is ours to append to. */
+static void
+replay_log(struct crawl_store *s, struct crawl_core *k, int64_t mono, const struct snapshot_id *id)
+{
+	struct changelog_replay r;
+	struct load l = { s, k, mono, true, NODESFILE_LOG };
+	size_t len, before = k->nodes.count;
+	char *text = nodes_file_read_log(s->dirfd, id->dev, id->ino, "crawl", &r, &len);
+
+	if (text) {
+		char *other = NULL;
+		size_t olen = 0;
+		bool track = k->nodes.track;
+		k->nodes.track = false; /* what the log holds is no change */
+		nodescsv_parse(text, len, s->port, load_row, report_row, &l, &other, &olen);
+		k->nodes.track = track;
+		report_rest(s);
+		free(other); /* the DHT's rows: it reads the log itself */
+		free(text);
+		log_info("crawl", "msg=replayed file=%s batches=%u torn_tail=%s nodes=%zu new=%zd", NODESFILE_LOG,
+		         r.batches, r.torn ? "dropped" : "no", k->nodes.count, (ssize_t)(k->nodes.count - before));
+	}
+	nodes_file_open(&s->file, id->dev, id->ino, (uint64_t)id->size, &r, "crawl");
+	changelog_replay_free(&r);
 }
 
 void
 crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 {
 	static const char *const names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
-	struct load l = { s, k, mono };
 
 	for (int j = 0; j < 2; j++) {
 		char *buf = NULL, rej[256];
 		size_t len = 0;
 		struct snapshot_id id;
+		struct load l = { s, k, mono, false, names[j] };
 
 		if (snapshot_read(s->dirfd, names[j], &buf, &len, &id) < 0) {
 			if (errno != ENOENT)
@@ -112,14 +158,15 @@ crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[j], rej);
 			continue;
 		}
-		if (j == 0)
-			s->seen = id;
 		size_t good = 0;
 		for (size_t i = 0; i < k->nodes.n; i++)
 			good += (k->nodes.v[i].flags & (NODE_USED | NODE_PUBLISHED)) == (NODE_USED | NODE_PUBLISHED);
 		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[j], k->nodes.count, good);
-		if (j == 1)
-			s->dirty = true;
+		if (j == 0) {
+			s->seen = id;
+			replay_log(s, k, mono, &id);
+		}
+		/* From .old: the log names nodes.csv, not it; written whole soon, a new log starts. */
 		return;
 	}
 }
@@ -128,7 +175,7 @@ bool
 crawl_store_poll(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 {
 	struct snapshot_id id;
-	struct load l = { s, k, mono };
+	struct load l = { s, k, mono, false, NODESCSV_FILE };
 	char *buf = NULL, *other = NULL;
 	size_t len, olen;
 
@@ -145,7 +192,8 @@ crawl_store_poll(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 	report_rest(s);
 	free(other);
 	free(buf);
-	s->dirty = true;
+	/* Our log names the file that was replaced: write ours whole, with a new log. */
+	s->file.whole = true;
 	return true;
 }
 
@@ -157,14 +205,13 @@ good_for_csv(void *ctx, const struct node *n)
 	return (n->flags & NODE_GOOD) && n->banned_until <= (int64_t)time(NULL);
 }
 
-int
-crawl_store_save(struct crawl_store *s, const struct crawl_core *k, bool force)
+/* nodes.csv whole: our rows, other networks' as loaded, the DHT's. */
+static int
+save_whole(struct crawl_store *s, struct crawl_core *k)
 {
 	size_t len;
-
-	if (!s->dirty && !force)
-		return 0;
 	char *buf = nodescsv_format(&k->nodes, good_for_csv, NULL, s->other, s->other_len, &len);
+
 	if (buf && s->extra_rows) {
 		size_t xl;
 		char *x = s->extra_rows(s->extra_ctx, &xl), *nb = x ? realloc(buf, len + xl + 1) : NULL;
@@ -176,28 +223,70 @@ crawl_store_save(struct crawl_store *s, const struct crawl_core *k, bool force)
 		buf = nb ? nb : (free(buf), NULL);
 	}
 	if (!buf) {
-		s->save_errors++;
-		log_error("crawl", "msg=\"out of memory writing nodes.csv\"");
+		errno = ENOMEM;
 		return -1;
 	}
-	int rc = snapshot_write(s->dirfd, NODESCSV_FILE, buf, len);
+	/* Everything changed so far is in this text. */
+	nodes_clear_changes(&k->nodes);
+	int rc = nodes_file_write(&s->file, buf, len);
 	free(buf);
+	if (rc == 0)
+		snapshot_stat(s->dirfd, NODESCSV_FILE, &s->seen);
+	return rc;
+}
+
+/* One batch of nodes.csv.log: the rows that changed, ours and the DHT's; 1: write whole instead. */
+static int
+save_batch(struct crawl_store *s, struct crawl_core *k)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = s->extra_changes ? s->extra_changes(s->extra_ctx, &buf, &len, &cap) : 0;
+
+	if (rc == 1) {
+		free(buf);
+		return 1;
+	}
+	if (nodescsv_format_changes(&k->nodes, NODESCSV_NETWORK, good_for_csv, NULL, NULL, &buf, &len, &cap) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = nodes_file_append(&s->file, buf, len);
+	else
+		errno = ENOMEM;
+	if (rc < 0)
+		s->file.whole = true; /* those changes are taken: only a whole write has them now */
+	free(buf);
+	return rc;
+}
+
+int
+crawl_store_save(struct crawl_store *s, struct crawl_core *k, bool force)
+{
+	/* At shutdown the file is compacted: the next start reads one file. */
+	bool whole = force || k->nodes.all_dirty || nodes_file_whole_due(&s->file);
+	int rc = whole ? 1 : save_batch(s, k);
+
+	if (rc == 1) {
+		whole = true;
+		rc = save_whole(s, k);
+	}
 	if (rc < 0) {
 		s->save_errors++;
-		log_error("crawl", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE, strerror(errno));
+		log_error("crawl", "msg=\"cannot write\" file=%s error=\"%s\"", whole ? NODESCSV_FILE : NODESFILE_LOG,
+		          strerror(errno));
 		return -1;
 	}
 	s->saves++;
 	s->last_save = (int64_t)time(NULL);
-	s->dirty = false;
-	snapshot_stat(s->dirfd, NODESCSV_FILE, &s->seen);
 	return 0;
 }
 
 void
-crawl_store_set_extra(struct crawl_store *s, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx)
+crawl_store_set_extra(struct crawl_store *s, const char *network, char *(*fn)(void *ctx, size_t *len),
+                      int (*changes)(void *ctx, char **buf, size_t *len, size_t *cap), void *ctx)
 {
 	s->extra_rows = fn;
+	s->extra_changes = changes;
 	s->extra_ctx = ctx;
 	s->extra_network = network;
 	/* Those rows are the other module's now: drop the copies loaded with ours. */

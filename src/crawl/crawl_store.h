@@ -14,17 +14,20 @@
 
 #include "base/snapshot.h"
 #include "crawl/crawl_core.h"
+#include "nodes/nodes_file.h"
 #include "zone/zone.h"
 
 struct crawl_store {
 	int dirfd;
 	uint16_t port;     /* --port: rows without a port column take it */
-	bool dirty;        /* nodes.csv differs from the table */
+	struct nodes_file file; /* nodes.csv and nodes.csv.log */
 	struct snapshot_id seen;
 	char *other;       /* nodes.csv rows of other networks, kept verbatim */
 	size_t other_len;
 	/* Another module's rows (the DHT's), written in place of that network's old ones. */
 	char *(*extra_rows)(void *ctx, size_t *len);
+	/* Its rows changed since the last call, appended to *buf as nodescsv_format_changes does. */
+	int (*extra_changes)(void *ctx, char **buf, size_t *len, size_t *cap);
 	void *extra_ctx;
 	const char *extra_network;
 	uint64_t saves, save_errors;
@@ -38,11 +41,14 @@ void crawl_store_free(struct crawl_store *s);
 void crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono);
 /* nodes.csv changed on disk: merge its unknown rows; true when it was read. */
 bool crawl_store_poll(struct crawl_store *s, struct crawl_core *k, int64_t mono);
-/* Write nodes.csv when changed (or always with force): 0 or -1. */
-int crawl_store_save(struct crawl_store *s, const struct crawl_core *k, bool force);
+/*
+ * What changed since the last save as a batch of nodes.csv.log, or
+ * nodes.csv whole when due (nodes_file.h) and always with force: 0 or -1.
+ */
+int crawl_store_save(struct crawl_store *s, struct crawl_core *k, bool force);
 /* nodes.csv rows of network come from fn from now on (the DHT's). */
 void crawl_store_set_extra(struct crawl_store *s, const char *network, char *(*fn)(void *ctx, size_t *len),
-                           void *ctx);
+                           int (*changes)(void *ctx, char **buf, size_t *len, size_t *cap), void *ctx);
 /* The zone's node rows (port --port) become candidates or keep their state; returns how many are new. */
 size_t crawl_store_zone_rows(struct crawl_core *k, const struct zone *z, uint16_t port, int64_t mono, int64_t now);
 

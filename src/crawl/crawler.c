@@ -76,7 +76,6 @@ crawler_learn(struct crawler *c, const struct addr *a, const struct url *u, bool
 	struct node *n = nodes_at(&c->core.nodes, i);
 	if (u && (u->tls || !u->is_ip || strcmp(u->path, "/") != 0) && url_format(u, buf, sizeof(buf)))
 		n->url = strdup(buf);
-	c->files.dirty = true;
 	pass_open(c);
 	crawler_wake(c, 0);
 	return i;
@@ -249,7 +248,6 @@ on_done(void *arg, void *user, const struct check_result *r)
 	}
 	c->pass_checks++;
 	unsigned ev = crawl_core_done(&c->core, i, f->gen, &cr, mono, now);
-	c->files.dirty = true;
 	if (ev & CRAWL_EV_OUTAGE_END)
 		log_info("crawl", "msg=\"checks succeed again: our network is back\" outage_s=%lld",
 		         (long long)(now - c->core.outage_since));
@@ -364,6 +362,7 @@ crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l
 	rng_bytes(rng, &seed, sizeof(seed));
 	struct crawl_params p = { .interval = cfg->interval, .port = cfg->port, .allow_private = cfg->allow_private };
 	crawl_core_init(&c->core, &p, &health_ours, rng, cfg->max_nodes, seed, on_publish, c);
+	c->core.nodes.track = true; /* nodes.csv.log: what changes from here on */
 	c->slots = calloc(cfg->concurrency, sizeof(*c->slots));
 	c->free_slots = calloc(cfg->concurrency, sizeof(*c->free_slots));
 	if (!c->slots || !c->free_slots)
@@ -461,8 +460,7 @@ crawler_sync_zone(struct crawler *c)
 	if (!c->on)
 		return;
 	if (crawl_store_zone_rows(&c->core, c->zone, c->cfg->port, c->loop->now, (int64_t)time(NULL))) {
-		c->files.dirty = true;
-		pass_open(c);
+			pass_open(c);
 		crawler_wake(c, 0);
 	}
 }
@@ -482,7 +480,8 @@ crawler_save(struct crawler *c, bool force)
 }
 
 void
-crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx)
+crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len),
+                  int (*changes)(void *ctx, char **buf, size_t *len, size_t *cap), void *ctx)
 {
-	crawl_store_set_extra(&c->files, network, fn, ctx);
+	crawl_store_set_extra(&c->files, network, fn, changes, ctx);
 }

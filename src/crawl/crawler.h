@@ -86,7 +86,8 @@ void crawler_sync_zone(struct crawler *c);
 /* Merge nodes.csv again when someone else changed it on disk. */
 void crawler_poll(struct crawler *c);
 /* nodes.csv rows of network come from fn from now on (the DHT's). */
-void crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len), void *ctx);
+void crawler_set_extra(struct crawler *c, const char *network, char *(*fn)(void *ctx, size_t *len),
+                       int (*changes)(void *ctx, char **buf, size_t *len, size_t *cap), void *ctx);
 /* Write nodes.csv when changed (or always with force): 0 or -1. */
 int crawler_save(struct crawler *c, bool force);
 void crawler_close(struct crawler *c);

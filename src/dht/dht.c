@@ -61,6 +61,8 @@ dht_core_init(struct dht *d, const struct dht_config *cfg, struct rng *rng, int6
 	uint64_t ns;
 	rng_bytes(rng, &ns, sizeof(ns));
 	nodes_init(&d->nodes, cfg->max_nodes, ns);
+	d->nodes.track = true; /* nodes.csv.log: what changes from here on */
+	nodes_file_init(&d->nodes_file, d->dirfd);
 	d->q = calloc(DHT_QUEUE, sizeof(*d->q));
 	d->out = calloc(DHT_SLOTS, sizeof(*d->out));
 	d->recent = calloc(DHT_RECENT, sizeof(*d->recent));
@@ -91,6 +93,7 @@ dht_core_free(struct dht *d)
 	free(d->other);
 	ih_free(&d->ih);
 	changelog_close(&d->ih_log);
+	nodes_file_close(&d->nodes_file);
 	d->peer = NULL;
 	d->q = NULL;
 	d->out = NULL;
@@ -359,7 +362,7 @@ node_answered(struct dht *d, const struct addr *a, const uint8_t *id, const uint
 	struct node *n = nodes_at(&d->nodes, i);
 	n->h.fails = 0;
 	n->last_error = NODE_E_NONE;
-	d->nodes_dirty = true;
+	nodes_touch(&d->nodes, i);
 	near_add(d, id, a);
 	return i;
 }
@@ -506,6 +509,7 @@ on_response(struct dht *d, const struct addr *from, int64_t now_ms, int64_t now_
 		if (i != NODE_NONE) {
 			d->peer[i].asked = 0;
 			health_update(&nodes_at(&d->nodes, i)->h, now_s, true);
+			nodes_touch(&d->nodes, i);
 			if (method == KRPC_M_SAMPLE_INFOHASHES) {
 				d->peer[i].si = DHT_SI_NO;
 				nodes_schedule(&d->nodes, i, now_ms + (int64_t)DHT_SI_MAX_S * 1000);

@@ -29,6 +29,7 @@
 #include "dht/krpc.h"
 #include "base/loop.h"
 #include "nodes/node_table.h"
+#include "nodes/nodes_file.h"
 #include "dns/resolver.h"
 #include "base/rng.h"
 #include "base/siphash.h"
@@ -176,7 +177,8 @@ struct dht {
 	bool have_seen_as, reachable, said_unreachable;
 	int64_t started;
 	/* snapshots */
-	bool ih_dirty, nodes_dirty;       /* ih_dirty: infohashes.csv must be written whole */
+	bool ih_dirty;                    /* infohashes.csv must be written whole */
+	struct nodes_file nodes_file;     /* nodes.csv and its log, when the DHT owns them */
 	pid_t ih_writer;                  /* the child compacting infohashes.csv, or 0 */
 	pid_t parent;                     /* our pid, for that child to check */
 	struct changelog ih_log;          /* infohashes.csv.log; fd -1 while there is none */
@@ -237,5 +239,11 @@ int dht_save(struct dht *d, bool force);
 void dht_reaped(struct dht *d, pid_t pid, int status);
 /* The DHT's nodes.csv rows (malloc'd, no header) for the crawler to write. */
 char *dht_node_rows(void *d, size_t *len);
+/*
+ * Its rows changed since the last call, for the crawler's batch of
+ * nodes.csv.log (nodescsv_format_changes): 0, -1 when memory ran out, 1
+ * when only a whole write can carry them (nothing taken).
+ */
+int dht_node_changes(void *d, char **buf, size_t *len, size_t *cap);
 
 #endif

@@ -85,11 +85,19 @@ ih_log_start(struct dht *d)
 	changelog_replay_free(&r);
 }
 
+/* Rows of nodes.csv or its log being loaded. */
+struct node_load {
+	struct dht *d;
+	bool replay; /* the log: a row replaces the node's history, gone forgets it */
+	const char *file;
+};
+
 static void
 report_node(void *ctx, unsigned line, const char *why)
 {
-	(void)ctx;
-	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", NODESCSV_FILE, line, why);
+	struct node_load *l = ctx;
+
+	log_warn("dht", "msg=\"row skipped\" file=%s line=%u error=\"%s\"", l->file, line, why);
 }
 
 static int
@@ -110,16 +118,28 @@ unhex_id(const char *s, uint8_t out[KRPC_ID_LEN])
 static void
 load_node(void *ctx, const struct nodescsv_row *row)
 {
-	struct dht *d = ctx;
+	struct node_load *l = ctx;
+	struct dht *d = l->d;
 	uint8_t id[KRPC_ID_LEN];
 	bool have_id = unhex_id(row->node_id, id) == 0;
+	uint32_t i = nodes_find(&d->nodes, &row->addr);
 
-	if (!dht_allowed(d, &row->addr) || nodes_find(&d->nodes, &row->addr) != NODE_NONE)
+	if (i != NODE_NONE && l->replay) {
+		if (row->gone) {
+			nodes_del(&d->nodes, i);
+			return;
+		}
+		if (have_id)
+			memcpy(d->peer[i].id, id, KRPC_ID_LEN);
+		nodes_at(&d->nodes, i)->h = row->h;
+		return;
+	}
+	if (row->gone || !dht_allowed(d, &row->addr) || i != NODE_NONE)
 		return;
 	/* The id we show it follows from its id as before, so it stays the same across restarts. */
 	uint8_t shown[KRPC_ID_LEN];
 	dht_shown_id(d, &row->addr, have_id ? id : NULL, shown);
-	uint32_t i = nodes_add(&d->nodes, &row->addr);
+	i = nodes_add(&d->nodes, &row->addr);
 	if (i == NODE_NONE)
 		return;
 	if (!dht_peer_room(d, i)) {
@@ -133,6 +153,31 @@ load_node(void *ctx, const struct nodescsv_row *row)
 	nodes_at(&d->nodes, i)->h = row->h;
 	/* Asked again within a minute or so, spread out. */
 	nodes_schedule(&d->nodes, i, d->loop->now + 1000 + rng_below(d->rng, 60000));
+}
+
+/* nodes.csv.log over the DHT's rows just read from nodes.csv (id); appended to by us when we own it. */
+static void
+node_log_replay(struct dht *d, const struct snapshot_id *id)
+{
+	struct changelog_replay r;
+	struct node_load l = { d, true, NODESFILE_LOG };
+	size_t len;
+	char *text = nodes_file_read_log(d->dirfd, id->dev, id->ino, "dht", &r, &len);
+
+	if (text) {
+		char *other = NULL;
+		size_t olen = 0;
+		d->nodes.track = false; /* what the log holds is no change */
+		nodescsv_parse_net(text, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, &l, &other, &olen);
+		d->nodes.track = true;
+		free(other); /* the crawler's rows: it reads the log itself */
+		free(text);
+		log_info("dht", "msg=replayed file=%s batches=%u dht_nodes=%zu", NODESFILE_LOG, r.batches,
+		         d->nodes.count);
+	}
+	if (d->own_nodes_file)
+		nodes_file_open(&d->nodes_file, id->dev, id->ino, (uint64_t)id->size, &r, "dht");
+	changelog_replay_free(&r);
 }
 
 void
@@ -178,11 +223,12 @@ dht_load(struct dht *d)
 	struct snapshot_id id;
 	for (int k = 0; k < 2; k++) {
 		const char *name = k == 0 ? NODESCSV_FILE : NODESCSV_FILE ".old";
+		struct node_load l = { d, false, name };
 		if (snapshot_read(d->dirfd, name, &buf, &len, &id) < 0)
 			continue;
 		char *other = NULL;
 		size_t olen = 0;
-		int rc = nodescsv_parse_net(buf, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, d, &other,
+		int rc = nodescsv_parse_net(buf, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, &l, &other,
 		                            &olen);
 		free(buf);
 		if (rc < 0) {
@@ -200,6 +246,8 @@ dht_load(struct dht *d)
 			free(other);
 		}
 		log_info("dht", "msg=loaded file=%s dht_nodes=%zu", name, d->nodes.count);
+		if (k == 0)
+			node_log_replay(d, &id);
 		break;
 	}
 }
@@ -241,8 +289,20 @@ dht_node_rows(void *ctx, size_t *len)
 	size_t skip = nl ? (size_t)(nl - buf) + 1 : *len;
 	memmove(buf, buf + skip, *len - skip + 1);
 	*len -= skip;
-	d->nodes_dirty = false;
+	nodes_clear_changes(&d->nodes); /* all of them are in the crawler's whole write */
 	return buf;
+}
+
+int
+dht_node_changes(void *ctx, char **buf, size_t *len, size_t *cap)
+{
+	struct dht *d = ctx;
+
+	if (!d->loaded)
+		return 0; /* nothing told yet: the first whole write has our rows */
+	if (d->nodes.all_dirty)
+		return 1; /* forgotten nodes went untracked: only a whole write is right */
+	return nodescsv_format_changes(&d->nodes, DHT_NETWORK, good, id_hex, d, buf, len, cap);
 }
 
 /* --- infohashes.csv: the change log and compaction ------------------------- */
@@ -423,6 +483,37 @@ stop_writer(struct dht *d)
 	unlinkat(d->dirfd, IHCSV_FILE ".tmp", 0);
 }
 
+/* nodes.csv when the crawler is off: a batch of its log, or whole when due and at shutdown. */
+static int
+nodes_save(struct dht *d, bool force)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	bool whole = force || d->nodes.all_dirty || nodes_file_whole_due(&d->nodes_file);
+	int rc;
+
+	if (whole) {
+		buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, d->other, d->other_len, &len);
+		nodes_clear_changes(&d->nodes);
+		rc = buf ? nodes_file_write(&d->nodes_file, buf, len) : -1;
+	} else {
+		rc = nodescsv_format_changes(&d->nodes, DHT_NETWORK, good, id_hex, d, &buf, &len, &cap);
+		if (rc == 0)
+			rc = nodes_file_append(&d->nodes_file, buf, len);
+		else
+			d->nodes_file.whole = true;
+	}
+	if (rc < 0) {
+		log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", whole ? NODESCSV_FILE : NODESFILE_LOG,
+		          buf ? strerror(errno) : "out of memory");
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	d->nodes_last_save = (int64_t)time(NULL);
+	return 0;
+}
+
 int
 dht_save(struct dht *d, bool force)
 {
@@ -441,18 +532,7 @@ dht_save(struct dht *d, bool force)
 	} else if (d->ih_writer <= 0 && compaction_due(d) && ih_compact(d, false) < 0) {
 		rc = -1;
 	}
-	if (d->own_nodes_file && (d->nodes_dirty || force)) {
-		size_t len;
-		char *buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, d->other, d->other_len, &len);
-		if (!buf || snapshot_write(d->dirfd, NODESCSV_FILE, buf, len) < 0) {
-			log_error("dht", "msg=\"cannot write\" file=%s error=\"%s\"", NODESCSV_FILE,
-			          buf ? strerror(errno) : "out of memory");
-			rc = -1;
-		} else {
-			d->nodes_dirty = false;
-			d->nodes_last_save = (int64_t)time(NULL);
-		}
-		free(buf);
-	}
+	if (d->own_nodes_file && nodes_save(d, force) < 0)
+		rc = -1;
 	return rc;
 }

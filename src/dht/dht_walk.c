@@ -87,7 +87,7 @@ sweep(struct dht *d, int64_t now_ms, int64_t now_s)
 		d->peer[i].asked = 0;
 		health_update(&n->h, now_s, false);
 		n->last_error = NODE_E_TIMEOUT;
-		d->nodes_dirty = true;
+		nodes_touch(&d->nodes, i);
 		if (o->method == KRPC_M_SAMPLE_INFOHASHES) {
 			/* bittorrent-dht ignores methods it does not know: treat silence as no. */
 			d->peer[i].si = DHT_SI_NO;

@@ -69,6 +69,8 @@ nodes_free(struct nodes *t)
 	free(t->heap);
 	free(t->hpos);
 	free(t->fresh);
+	free(t->dirty);
+	free(t->gone);
 	nodes_init(t, t->max, t->seed);
 }
 
@@ -177,6 +179,20 @@ nodes_del(struct nodes *t, uint32_t i)
 	uint32_t *pp = &t->buckets[bucket_of(t, &nd->addr)];
 
 	nodes_unqueue(t, i);
+	if (t->track && !t->all_dirty) {
+		if (t->ngone == t->capgone) {
+			size_t nc = t->capgone ? t->capgone * 2 : 256;
+			struct addr *g = nc <= t->max + 256 ? realloc(t->gone, nc * sizeof(*g)) : NULL;
+			if (g) {
+				t->gone = g;
+				t->capgone = nc;
+			}
+		}
+		if (t->ngone < t->capgone)
+			t->gone[t->ngone++] = nd->addr;
+		else
+			t->all_dirty = true; /* the caller writes the file whole */
+	}
 	while (*pp != i)
 		pp = &t->v[*pp].hnext;
 	*pp = nd->hnext;
@@ -186,6 +202,72 @@ nodes_del(struct nodes *t, uint32_t i)
 	nd->hnext = t->free_head;
 	t->free_head = i;
 	t->count--;
+}
+
+/* --- changes ------------------------------------------------------------- */
+
+void
+nodes_touch(struct nodes *t, uint32_t i)
+{
+	struct node *nd = &t->v[i];
+
+	if (!t->track || (nd->flags & NODE_DIRTY))
+		return;
+	nd->flags |= NODE_DIRTY;
+	if (t->all_dirty)
+		return;
+	if (t->ndirty == t->capdirty) {
+		/* Stale entries (slots forgotten and reused) can pass the table's size: bounded anyway. */
+		size_t nc = t->capdirty ? t->capdirty * 2 : 1024;
+		uint32_t *d = nc <= 2 * t->max + 1024 ? realloc(t->dirty, nc * sizeof(*d)) : NULL;
+		if (!d) {
+			t->all_dirty = true;
+			return;
+		}
+		t->dirty = d;
+		t->capdirty = nc;
+	}
+	t->dirty[t->ndirty++] = i;
+}
+
+size_t
+nodes_take_changes(struct nodes *t, void (*gone_fn)(void *ctx, const struct addr *a),
+                   void (*node_fn)(void *ctx, uint32_t i), void *ctx)
+{
+	size_t calls = 0;
+
+	for (size_t k = 0; k < t->ngone; k++, calls++)
+		gone_fn(ctx, &t->gone[k]);
+	if (t->all_dirty) {
+		for (uint32_t i = 0; i < t->n; i++)
+			if (t->v[i].flags & NODE_USED) {
+				t->v[i].flags &= (uint8_t)~NODE_DIRTY;
+				node_fn(ctx, i);
+				calls++;
+			}
+	} else {
+		for (size_t k = 0; k < t->ndirty; k++) {
+			uint32_t i = t->dirty[k];
+			/* Forgotten since, or listed twice (forgotten, its slot reused): once, if at all. */
+			if ((t->v[i].flags & (NODE_USED | NODE_DIRTY)) != (NODE_USED | NODE_DIRTY))
+				continue;
+			t->v[i].flags &= (uint8_t)~NODE_DIRTY;
+			node_fn(ctx, i);
+			calls++;
+		}
+	}
+	t->ndirty = t->ngone = 0;
+	t->all_dirty = false;
+	return calls;
+}
+
+void
+nodes_clear_changes(struct nodes *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		t->v[i].flags &= (uint8_t)~NODE_DIRTY;
+	t->ndirty = t->ngone = 0;
+	t->all_dirty = false;
 }
 
 /* --- queues --------------------------------------------------------------- */

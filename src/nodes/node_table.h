@@ -33,6 +33,7 @@ enum node_flag {
 	NODE_PUBLISHED = 8, /* in the zone */
 	NODE_SEED = 16,     /* from --seed: never forgotten */
 	NODE_GOOD = 32,     /* the health model's verdict (published when port and address allow) */
+	NODE_DIRTY = 64,    /* its row changed since the last batch of nodes.csv.log */
 };
 
 struct node {
@@ -60,6 +61,17 @@ struct nodes {
 	size_t nheap;
 	uint32_t *fresh;
 	size_t nfresh;
+	/*
+	 * What changed since the last take, for nodes.csv.log: nodes touched
+	 * (by index; a slot reused meanwhile is a new node, itself touched) and
+	 * addresses forgotten. Off until track is set (a load is no change).
+	 */
+	bool track;
+	bool all_dirty;   /* a list could not grow: every node counts, and forgetting was lost */
+	uint32_t *dirty;
+	size_t ndirty, capdirty;
+	struct addr *gone;
+	size_t ngone, capgone;
 };
 
 void nodes_init(struct nodes *t, size_t max, uint64_t seed);
@@ -74,6 +86,18 @@ nodes_at(const struct nodes *t, uint32_t i)
 {
 	return &t->v[i];
 }
+
+/* Node i's row changed (a no-op unless t->track). */
+void nodes_touch(struct nodes *t, uint32_t i);
+/*
+ * Hand over what changed since the last take and start afresh: each
+ * forgotten address to gone_fn, then each changed node to node_fn (every
+ * node when all_dirty). Returns the number of calls.
+ */
+size_t nodes_take_changes(struct nodes *t, void (*gone_fn)(void *ctx, const struct addr *a),
+                          void (*node_fn)(void *ctx, uint32_t i), void *ctx);
+/* Forget what changed (the whole table was just written). */
+void nodes_clear_changes(struct nodes *t);
 
 /* Queue on the never-checked stack (pushed last = taken first). */
 void nodes_push_fresh(struct nodes *t, uint32_t i);

@@ -147,6 +147,12 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 		r->addr.port = (uint16_t)u;
 	}
 	const char *g = FIELD(C_GOOD);
+	/* nodes.csv.log's mark of a forgotten node: nothing else counts. */
+	if (strcmp(g, "gone") == 0) {
+		r->gone = true;
+		r->url = r->node_id = "";
+		return NULL;
+	}
 	if (strcmp(g, "yes") != 0 && strcmp(g, "no") != 0 && *g)
 		return "good is not yes or no";
 	r->good = strcmp(g, "yes") == 0;
@@ -313,6 +319,87 @@ put_s(char *p, const char *s)
 	return p + n;
 }
 
+/* Node i's row into row (ROW_MAX bytes); its length. */
+static size_t
+format_row(char *row, const struct nodes *t, uint32_t i, const char *network, nodescsv_good_fn *good_fn,
+           nodescsv_id_fn *id_fn, void *ctx)
+{
+	const struct node *n = &t->v[i];
+	const struct health *h = &n->h;
+	bool ws = strcmp(network, NODESCSV_NETWORK) == 0;
+	char ip[ADDR_STRLEN], *p = row;
+
+	/*
+	 * Built by hand (numfmt.h): printf's floating point made this two
+	 * seconds of the loop at 100,000 rows. Every field but the URL and
+	 * the id is bounded; those two are checked.
+	 */
+	const char *url = n->url, *id = id_fn ? id_fn(ctx, (uint32_t)i) : "";
+	size_t ul = url ? strlen(url) : 0, il = strlen(id);
+	/* Cannot happen (a URL comes from a CSV line or url_format, an id is hex): stay in bounds anyway. */
+	if (ul >= CSV_LINE_MAX)
+		url = NULL;
+	if (il > 256)
+		il = 0;
+	addr_ip_str(&n->addr, ip, sizeof(ip));
+	p = put_s(p, ip);
+	*p++ = ',';
+	p = put_s(p, good_fn(ctx, n) ? "yes" : "no");
+	*p++ = ',';
+	p = numfmt_time(p, h->last_check);
+	*p++ = ',';
+	p = numfmt_u(p, n->addr.port);
+	*p++ = ',';
+	p = put_s(p, network);
+	*p++ = ',';
+	p = numfmt_time(p, h->first_seen);
+	*p++ = ',';
+	p = numfmt_time(p, h->last_success);
+	*p++ = ',';
+	p = numfmt_u(p, h->checks);
+	*p++ = ',';
+	p = numfmt_u(p, h->successes);
+	*p++ = ',';
+	p = numfmt_f3(p, h->win[HEALTH_1D].r);
+	*p++ = ',';
+	p = put_s(p, node_error_name((enum node_error)n->last_error));
+	*p++ = ',';
+	p = put_s(p, n->dialect == 1 ? "0.1" : n->dialect == 2 ? "1.1" : "");
+	*p++ = ',';
+	p = numfmt_time(p, n->banned_until);
+	for (int w = 0; w < HEALTH_WINDOWS; w++) {
+		*p++ = ',';
+		p = numfmt_g6(p, h->win[w].r);
+		*p++ = ',';
+		p = numfmt_g6(p, h->win[w].c);
+		*p++ = ',';
+		p = numfmt_g6(p, h->win[w].w);
+	}
+	/* The URL checked: a host name or wss as learnt, else ws://address:port/. */
+	*p++ = ',';
+	if (ws && url != NULL) {
+		memcpy(p, url, ul);
+		p += ul;
+	} else if (ws) {
+		p = put_s(p, n->addr.family == AF_INET6 ? "ws://[" : "ws://");
+		p = put_s(p, ip);
+		p = put_s(p, n->addr.family == AF_INET6 ? "]:" : ":");
+		p = numfmt_u(p, n->addr.port);
+		*p++ = '/';
+	}
+	*p++ = ',';
+	memcpy(p, id, il);
+	p += il;
+	*p++ = ',';
+	p = numfmt_u(p, h->fails);
+	*p++ = ',';
+	p = numfmt_time(p, h->run_start);
+	*p++ = ',';
+	p = numfmt_time(p, h->last_down);
+	*p++ = '\n';
+	return (size_t)(p - row);
+}
+
 char *
 nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
                 const char *other, size_t other_len, size_t *len)
@@ -324,88 +411,18 @@ char *
 nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn,
                     nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len, size_t *len)
 {
-	bool ws = strcmp(network, NODESCSV_NETWORK) == 0;
-	char *buf = NULL, ip[ADDR_STRLEN];
+	char *buf = NULL;
 	size_t cap = 0;
 
 	*len = 0;
 	if (append(&buf, len, &cap, header, strlen(header)) < 0)
 		goto oom;
 	for (size_t i = 0; i < t->n; i++) {
-		const struct node *n = &t->v[i];
-		const struct health *h = &n->h;
-		if (!(n->flags & NODE_USED))
+		char row[ROW_MAX];
+		if (!(t->v[i].flags & NODE_USED))
 			continue;
-		/*
-		 * Built by hand (numfmt.h): printf's floating point made this two
-		 * seconds of the loop at 100,000 rows. Every field but the URL and
-		 * the id is bounded; those two are checked.
-		 */
-		char row[ROW_MAX], *p = row;
-		const char *url = n->url, *id = id_fn ? id_fn(ctx, (uint32_t)i) : "";
-		size_t ul = url ? strlen(url) : 0, il = strlen(id);
-		/* Cannot happen (a URL comes from a CSV line or url_format, an id is hex): stay in bounds anyway. */
-		if (ul >= CSV_LINE_MAX)
-			url = NULL;
-		if (il > 256)
-			il = 0;
-		addr_ip_str(&n->addr, ip, sizeof(ip));
-		p = put_s(p, ip);
-		*p++ = ',';
-		p = put_s(p, good_fn(ctx, n) ? "yes" : "no");
-		*p++ = ',';
-		p = numfmt_time(p, h->last_check);
-		*p++ = ',';
-		p = numfmt_u(p, n->addr.port);
-		*p++ = ',';
-		p = put_s(p, network);
-		*p++ = ',';
-		p = numfmt_time(p, h->first_seen);
-		*p++ = ',';
-		p = numfmt_time(p, h->last_success);
-		*p++ = ',';
-		p = numfmt_u(p, h->checks);
-		*p++ = ',';
-		p = numfmt_u(p, h->successes);
-		*p++ = ',';
-		p = numfmt_f3(p, h->win[HEALTH_1D].r);
-		*p++ = ',';
-		p = put_s(p, node_error_name((enum node_error)n->last_error));
-		*p++ = ',';
-		p = put_s(p, n->dialect == 1 ? "0.1" : n->dialect == 2 ? "1.1" : "");
-		*p++ = ',';
-		p = numfmt_time(p, n->banned_until);
-		for (int w = 0; w < HEALTH_WINDOWS; w++) {
-			*p++ = ',';
-			p = numfmt_g6(p, h->win[w].r);
-			*p++ = ',';
-			p = numfmt_g6(p, h->win[w].c);
-			*p++ = ',';
-			p = numfmt_g6(p, h->win[w].w);
-		}
-		/* The URL checked: a host name or wss as learnt, else ws://address:port/. */
-		*p++ = ',';
-		if (ws && url != NULL) {
-			memcpy(p, url, ul);
-			p += ul;
-		} else if (ws) {
-			p = put_s(p, n->addr.family == AF_INET6 ? "ws://[" : "ws://");
-			p = put_s(p, ip);
-			p = put_s(p, n->addr.family == AF_INET6 ? "]:" : ":");
-			p = numfmt_u(p, n->addr.port);
-			*p++ = '/';
-		}
-		*p++ = ',';
-		memcpy(p, id, il);
-		p += il;
-		*p++ = ',';
-		p = numfmt_u(p, h->fails);
-		*p++ = ',';
-		p = numfmt_time(p, h->run_start);
-		*p++ = ',';
-		p = numfmt_time(p, h->last_down);
-		*p++ = '\n';
-		if (append(&buf, len, &cap, row, (size_t)(p - row)) < 0)
+		size_t rl = format_row(row, t, (uint32_t)i, network, good_fn, id_fn, ctx);
+		if (append(&buf, len, &cap, row, rl) < 0)
 			goto oom;
 	}
 	if (other_len && append(&buf, len, &cap, other, other_len) < 0)
@@ -414,6 +431,64 @@ nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn
 oom:
 	free(buf);
 	return NULL;
+}
+
+/* What nodescsv_format_changes gathers into. */
+struct changes {
+	const struct nodes *t;
+	const char *network;
+	nodescsv_good_fn *good_fn;
+	nodescsv_id_fn *id_fn;
+	void *ctx;
+	char **buf;
+	size_t *len, *cap;
+	bool oom;
+};
+
+static void
+change_gone(void *ctx, const struct addr *a)
+{
+	struct changes *c = ctx;
+	char row[ADDR_STRLEN + 64], *p = row;
+
+	addr_ip_str(a, p, ADDR_STRLEN);
+	p += strlen(p);
+	p = put_s(p, ",gone,,");
+	p = numfmt_u(p, a->port);
+	*p++ = ',';
+	p = put_s(p, c->network);
+	*p++ = '\n';
+	if (!c->oom && append(c->buf, c->len, c->cap, row, (size_t)(p - row)) < 0)
+		c->oom = true;
+}
+
+static void
+change_node(void *ctx, uint32_t i)
+{
+	struct changes *c = ctx;
+	char row[ROW_MAX];
+
+	if (c->oom)
+		return;
+	size_t rl = format_row(row, c->t, i, c->network, c->good_fn, c->id_fn, c->ctx);
+	if (append(c->buf, c->len, c->cap, row, rl) < 0)
+		c->oom = true;
+}
+
+int
+nodescsv_format_changes(struct nodes *t, const char *network, nodescsv_good_fn *good_fn, nodescsv_id_fn *id_fn,
+                        void *ctx, char **buf, size_t *len, size_t *cap)
+{
+	struct changes c = { t, network, good_fn, id_fn, ctx, buf, len, cap, false };
+
+	nodes_take_changes(t, change_gone, change_node, &c);
+	return c.oom ? -1 : 0;
+}
+
+const char *
+nodescsv_header(void)
+{
+	return header;
 }
 
 size_t

@@ -30,6 +30,7 @@ struct nodescsv_row {
 	struct health h;
 	const char *url; /* "" when absent; valid during the callback */
 	const char *node_id; /* DHT rows: the node's id in hex; "" when absent */
+	bool gone;       /* nodes.csv.log: the node was forgotten (only addr is set) */
 };
 
 typedef void nodescsv_row_fn(void *ctx, const struct nodescsv_row *row);
@@ -63,6 +64,17 @@ typedef const char *nodescsv_id_fn(void *ctx, uint32_t i);
 char *nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn,
                           nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len,
                           size_t *len);
+/*
+ * Append to *buf (malloc'd text, *len, *cap; NUL-terminated) what changed in
+ * t since the last take (nodes_take_changes): a row for each node changed,
+ * "IP,gone,,PORT,NETWORK" for each one forgotten. Rows only, no header.
+ * -1 when memory ran out (the changes are taken either way).
+ */
+int nodescsv_format_changes(struct nodes *t, const char *network, nodescsv_good_fn *good_fn, nodescsv_id_fn *id_fn,
+                            void *ctx, char **buf, size_t *len, size_t *cap);
+/* The header line we write (with its newline). */
+const char *nodescsv_header(void);
+
 /* Remove the rows of network from other-network rows (as parse hands them back); the new length. */
 size_t nodescsv_drop_network(char *rows, size_t len, const char *network);
 

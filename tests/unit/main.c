@@ -68,6 +68,8 @@ main(void)
 	test_health();
 	t_name = "crawl_core";
 	test_crawl_core();
+	t_name = "crawl_store";
+	test_crawl_store();
 	t_name = "nodes";
 	test_nodes();
 	t_name = "bencode";

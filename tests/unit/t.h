@@ -40,6 +40,7 @@ void test_resolver(void);
 void test_resolver_lookup(void);
 void test_health(void);
 void test_crawl_core(void);
+void test_crawl_store(void);
 void test_nodes(void);
 void test_nodeset(void);
 void test_config(void);

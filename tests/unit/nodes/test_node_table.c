@@ -214,9 +214,65 @@ csv(void)
 	      nodescsv_time_parse("2026-13-22 14:44:32", &tt) < 0 && nodescsv_time_parse("2026-11-22 14:44:32x", &tt) < 0);
 }
 
+/* What nodes.csv.log is told: each change once, forgotten addresses, nothing while not tracking. */
+static size_t ngone_seen, nnode_seen;
+static uint32_t node_seen[16];
+
+static void
+on_gone(void *ctx, const struct addr *a)
+{
+	(void)ctx;
+	(void)a;
+	ngone_seen++;
+}
+
+static void
+on_node(void *ctx, uint32_t i)
+{
+	(void)ctx;
+	if (nnode_seen < 16)
+		node_seen[nnode_seen] = i;
+	nnode_seen++;
+}
+
+static void
+changes(void)
+{
+	struct nodes t;
+	uint32_t i[4];
+
+	nodes_init(&t, 8, 3);
+	for (unsigned k = 0; k < 4; k++) {
+		struct addr a = v4(k, 1);
+		i[k] = nodes_add(&t, &a);
+		nodes_touch(&t, i[k]);
+	}
+	CHECK("untracked: nothing listed", t.ndirty == 0);
+	t.track = true;
+	nodes_touch(&t, i[1]);
+	nodes_touch(&t, i[1]);
+	nodes_touch(&t, i[2]);
+	nodes_del(&t, i[2]);
+	struct addr a9 = v4(9, 1);
+	uint32_t r = nodes_add(&t, &a9); /* takes i[2]'s slot */
+	nodes_touch(&t, r);
+	nodes_del(&t, i[3]);
+	size_t calls = nodes_take_changes(&t, on_gone, on_node, NULL);
+	CHECK("two forgotten", ngone_seen == 2);
+	CHECK("each changed node once", nnode_seen == 2 && node_seen[0] == i[1] && node_seen[1] == r && r == i[2]);
+	CHECK("calls counted", calls == 4);
+	CHECK("taken: empty", t.ndirty == 0 && t.ngone == 0 && !(t.v[i[1]].flags & NODE_DIRTY));
+	ngone_seen = nnode_seen = 0;
+	nodes_touch(&t, i[0]);
+	nodes_clear_changes(&t);
+	CHECK("cleared", nodes_take_changes(&t, on_gone, on_node, NULL) == 0 && !(t.v[i[0]].flags & NODE_DIRTY));
+	nodes_free(&t);
+}
+
 void
 test_nodes(void)
 {
 	table();
 	csv();
+	changes();
 }

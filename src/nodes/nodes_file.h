@@ -1,0 +1,59 @@
+/*
+ * nodes_file: nodes.csv and its change log, nodes.csv.log (base/changelog.h).
+ *
+ * Every --snapshot-interval the rows of the nodes that changed, and a gone
+ * row for each node forgotten, are one batch of the log (nodescsv_format_changes):
+ * at 100,000 nodes each checked once an interval, that is a row a check, not
+ * 18 MB a minute. nodes.csv is written whole (compacted) when the log passes
+ * half its size (at least NODESFILE_COMPACT_MIN), when the changes could not
+ * be tracked or nodes.csv was replaced behind our back, and at shutdown.
+ *
+ * One module writes (the crawler; the DHT when the crawler is off): it owns
+ * a struct nodes_file. Both read nodes.csv and then the log at start: a
+ * later row replaces a node's history, a gone row forgets it.
+ * Functions return 0 or -1 with errno set.
+ */
+#ifndef SEEDD_NODES_FILE_H
+#define SEEDD_NODES_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/changelog.h"
+
+#define NODESFILE_LOG "nodes.csv.log"
+#define NODESFILE_COMPACT_MIN (1u << 20) /* a log this small is not worth a rewrite */
+
+struct nodes_file {
+	int dirfd;
+	struct changelog log; /* fd -1: none open, the next write is whole */
+	uint64_t base_size;   /* bytes of nodes.csv when last written or read */
+	bool whole;           /* the next write must be whole */
+	uint64_t batches, compactions;
+};
+
+void nodes_file_init(struct nodes_file *f, int dirfd);
+void nodes_file_close(struct nodes_file *f);
+
+/*
+ * The log that applies to nodes.csv as loaded (dev, ino): its rows after
+ * a header, to parse as a nodes.csv (malloc'd; NULL when none), and in *r
+ * what nodes_file_open needs (free it with changelog_replay_free). who
+ * names the module in the log lines.
+ */
+char *nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct changelog_replay *r,
+                          size_t *len);
+/* The writer, after its load of nodes.csv (dev, ino, size): append to its log from now on. */
+void nodes_file_open(struct nodes_file *f, dev_t dev, ino_t ino, uint64_t size, const struct changelog_replay *r,
+                     const char *who);
+
+/* Must the next write be whole (no log, told so, or the log is large)? */
+bool nodes_file_whole_due(const struct nodes_file *f);
+/* One batch of rows (no header); on failure the next write is whole. */
+int nodes_file_append(struct nodes_file *f, const char *rows, size_t len);
+/* nodes.csv whole (header and rows), and a new log for it. */
+int nodes_file_write(struct nodes_file *f, const char *buf, size_t len);
+
+#endif
