@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "crawl/crawl_store.h"
@@ -94,6 +97,7 @@ crawl_store_init(struct crawl_store *s, int dirfd, uint16_t port)
 	memset(s, 0, sizeof(*s));
 	s->dirfd = dirfd;
 	s->port = port;
+	s->ld.fd = -1;
 	nodes_file_init(&s->file, dirfd);
 }
 
@@ -103,6 +107,13 @@ crawl_store_free(struct crawl_store *s)
 	free(s->other);
 	s->other = NULL;
 	nodes_file_close(&s->file);
+	if (s->ld.fd >= 0) {
+		close(s->ld.fd);
+		free(s->ld.rd.other);
+	}
+	s->ld.fd = -1;
+	free(s->ld.buf);
+	s->ld.buf = NULL;
 }
 
 /* nodes.csv.log over the table just read from nodes.csv (id); then it is ours to append to. */
@@ -131,43 +142,131 @@ replay_log(struct crawl_store *s, struct crawl_core *k, int64_t mono, const stru
 	changelog_replay_free(&r);
 }
 
+/*
+ * The start-up load of nodes.csv, a slice a turn: LOAD_SLICE bytes (about
+ * 2,500 rows, a few milliseconds) and back to the loop, so DNS answers
+ * are not held for the whole file; the history joins as it is read.
+ */
+#define LOAD_SLICE (512u * 1024)
+
+static const char *const load_names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
+
+/* The file being read is done with: 0 when that ends the load, 1 to try the next name. */
+static int
+load_finish(struct crawl_store *s, struct crawl_core *k, int64_t mono, int rc)
+{
+	struct crawl_load *ld = &s->ld;
+	const char *name = load_names[ld->which];
+	char rej[256];
+
+	close(ld->fd);
+	ld->fd = -1;
+	report_rest(s);
+	if (rc == 0 && !ld->rd.have_header)
+		rc = -3; /* empty: nothing loaded, as before */
+	if (rc == -1) {
+		free(ld->rd.other);
+		if (snapshot_reject(s->dirfd, name, time(NULL), rej, sizeof(rej)) == 0)
+			log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", name, rej);
+		ld->which++;
+		return 1;
+	}
+	if (rc == -2) {
+		free(ld->rd.other);
+		log_error("crawl", "msg=\"out of memory loading\" file=%s", name);
+		ld->which = 2;
+		return 0;
+	}
+	s->other = ld->rd.other;
+	s->other_len = ld->rd.other_len;
+	/* Another module writes its network's rows: the copies loaded here are not ours to keep. */
+	if (s->other && s->extra_network)
+		s->other_len = nodescsv_drop_network(s->other, s->other_len, s->extra_network);
+	size_t good = 0;
+	for (size_t i = 0; i < k->nodes.n; i++)
+		good += (k->nodes.v[i].flags & (NODE_USED | NODE_PUBLISHED)) == (NODE_USED | NODE_PUBLISHED);
+	log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", name, k->nodes.count, good);
+	if (ld->which == 0) {
+		s->seen = ld->id;
+		replay_log(s, k, mono, &ld->id);
+	}
+	/* From .old: the log names nodes.csv, not it; written whole soon, a new log starts. */
+	ld->which = 2;
+	return 0;
+}
+
+int
+crawl_store_load_step(struct crawl_store *s, struct crawl_core *k, int64_t mono)
+{
+	struct crawl_load *ld = &s->ld;
+	struct load l = { s, k, mono, false, NULL };
+
+	while (ld->which < 2) {
+		const char *name = load_names[ld->which];
+		l.file = name;
+		if (ld->fd < 0) {
+			struct stat st;
+			ld->fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+			if (ld->fd < 0 || fstat(ld->fd, &st) < 0) {
+				if (errno != ENOENT)
+					log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", name, strerror(errno));
+				if (ld->fd >= 0)
+					close(ld->fd);
+				ld->fd = -1;
+				ld->which++;
+				continue;
+			}
+			ld->id = (struct snapshot_id){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+			                               .mtime = st.st_mtim, .exists = 1 };
+			if (!ld->buf && !(ld->buf = malloc(LOAD_SLICE))) {
+				close(ld->fd);
+				ld->fd = -1;
+				log_error("crawl", "msg=\"out of memory loading\" file=%s", name);
+				ld->which = 2;
+				break;
+			}
+			ld->have = 0;
+			nodescsv_reader_init(&ld->rd, NODESCSV_NETWORK, s->port);
+			/* The table will hold about this many: one allocation, not a doubling per thousand. */
+			nodes_reserve(&k->nodes, (size_t)st.st_size / 160);
+		}
+		ssize_t n = read(ld->fd, ld->buf + ld->have, LOAD_SLICE - ld->have);
+		if (n < 0 && errno == EINTR)
+			return 1;
+		if (n < 0) {
+			log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", name, strerror(errno));
+			if (load_finish(s, k, mono, 0) == 0)
+				break;
+			continue;
+		}
+		ld->have += (size_t)n;
+		/* Whole lines only; at the end, whatever is left; a line longer than a slice is fed whole (and reported). */
+		size_t use = ld->have;
+		if (n > 0) {
+			while (use > 0 && ld->buf[use - 1] != '\n')
+				use--;
+			if (use == 0)
+				use = ld->have == LOAD_SLICE ? ld->have : 0;
+		}
+		int rc = use ? nodescsv_feed(&ld->rd, ld->buf, use, load_row, report_row, &l) : 0;
+		memmove(ld->buf, ld->buf + use, ld->have - use);
+		ld->have -= use;
+		if (rc < 0 || n == 0) {
+			if (load_finish(s, k, mono, rc) == 0)
+				break;
+			continue;
+		}
+		return 1;
+	}
+	free(ld->buf);
+	ld->buf = NULL;
+	return 0;
+}
+
 void
 crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 {
-	static const char *const names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
-
-	for (int j = 0; j < 2; j++) {
-		char *buf = NULL, rej[256];
-		size_t len = 0;
-		struct snapshot_id id;
-		struct load l = { s, k, mono, false, names[j] };
-
-		if (snapshot_read(s->dirfd, names[j], &buf, &len, &id) < 0) {
-			if (errno != ENOENT)
-				log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", names[j], strerror(errno));
-			continue;
-		}
-		int rc = nodescsv_parse(buf, len, s->port, load_row, report_row, &l, &s->other, &s->other_len);
-		free(buf);
-		report_rest(s);
-		/* Another module writes its network's rows: the copies loaded here are not ours to keep. */
-		if (s->other && s->extra_network)
-			s->other_len = nodescsv_drop_network(s->other, s->other_len, s->extra_network);
-		if (rc == -1) {
-			if (snapshot_reject(s->dirfd, names[j], time(NULL), rej, sizeof(rej)) == 0)
-				log_error("crawl", "msg=\"unusable file set aside\" file=%s kept_as=%s", names[j], rej);
-			continue;
-		}
-		size_t good = 0;
-		for (size_t i = 0; i < k->nodes.n; i++)
-			good += (k->nodes.v[i].flags & (NODE_USED | NODE_PUBLISHED)) == (NODE_USED | NODE_PUBLISHED);
-		log_info("crawl", "msg=loaded file=%s nodes=%zu published=%zu", names[j], k->nodes.count, good);
-		if (j == 0) {
-			s->seen = id;
-			replay_log(s, k, mono, &id);
-		}
-		/* From .old: the log names nodes.csv, not it; written whole soon, a new log starts. */
-		return;
+	while (crawl_store_load_step(s, k, mono)) {
 	}
 }
 

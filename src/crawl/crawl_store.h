@@ -14,8 +14,19 @@
 
 #include "base/snapshot.h"
 #include "crawl/crawl_core.h"
+#include "nodes/nodes_csv.h"
 #include "nodes/nodes_file.h"
 #include "zone/zone.h"
+
+/* The start-up load under way (crawl_store_load_step). */
+struct crawl_load {
+	int which;         /* 0: nodes.csv, 1: nodes.csv.old, 2: done */
+	int fd;            /* the file being read, or -1 */
+	char *buf;
+	size_t have;
+	struct nodescsv_reader rd;
+	struct snapshot_id id;
+};
 
 struct crawl_store {
 	int dirfd;
@@ -33,11 +44,17 @@ struct crawl_store {
 	uint64_t saves, save_errors;
 	uint64_t skipped;  /* bad rows in the parse under way */
 	int64_t last_save; /* unix s of the last nodes.csv written */
+	struct crawl_load ld;
 };
 
 void crawl_store_init(struct crawl_store *s, int dirfd, uint16_t port);
 void crawl_store_free(struct crawl_store *s);
-/* The start-up load of nodes.csv (nodes.csv.old when it is missing or unusable) into k. */
+/*
+ * The start-up load of nodes.csv (nodes.csv.old when it is missing or
+ * unusable) into k, then nodes.csv.log over it: one slice a call, 1
+ * while there is more, 0 when done. crawl_store_load does it all at once.
+ */
+int crawl_store_load_step(struct crawl_store *s, struct crawl_core *k, int64_t mono);
 void crawl_store_load(struct crawl_store *s, struct crawl_core *k, int64_t mono);
 /* nodes.csv changed on disk: merge its unknown rows; true when it was read. */
 bool crawl_store_poll(struct crawl_store *s, struct crawl_core *k, int64_t mono);

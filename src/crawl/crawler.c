@@ -308,7 +308,7 @@ summary(struct crawler *c)
 	c->passes_minute = c->passes_total;
 }
 
-static void crawler_load(struct crawler *c);
+static bool crawler_load(struct crawler *c);
 
 static void
 on_tick(struct loop *l, void *arg)
@@ -316,8 +316,10 @@ on_tick(struct loop *l, void *arg)
 	struct crawler *c = arg;
 	int64_t next;
 
-	if (!c->loaded)
-		crawler_load(c);
+	if (!c->loaded && crawler_load(c)) {
+		loop_timer_arm(l, c->timer, 0); /* the next slice after the next DNS answers */
+		return;
+	}
 	check_sweep(&c->env, l->now);
 	if (l->now >= c->next_seed_resolve) {
 		resolve_seeds(c);
@@ -385,38 +387,45 @@ crawler_init(struct crawler *c, const struct crawler_config *cfg, struct loop *l
 
 /*
  * What takes time at start: the trust anchors and nodes.csv. Done in the
- * loop's first turn, after the DNS answers of that turn: zone.csv is
- * served from the first query on, the history joins a moment later.
+ * loop's turns after the first DNS answers, nodes.csv a slice a turn:
+ * zone.csv is served from the first query on, the history joins as it
+ * is read. true while there is more to read.
  */
-static void
+static bool
 crawler_load(struct crawler *c)
 {
 	const struct crawler_config *cfg = c->cfg;
 	char err[512];
 	bool want_tls = cfg->ca_file_given;
 
-	for (int i = 0; i < cfg->nseeds; i++)
-		want_tls |= cfg->seeds[i].tls;
-	if (tls_anchors_load(&c->anchors, cfg->ca_file, err, sizeof(err)) == 0) {
-		c->have_anchors = true;
-		c->env.anchors = &c->anchors;
-		log_info("crawl", "msg=\"trust anchors loaded\" file=%s count=%zu", cfg->ca_file, c->anchors.n);
-	} else if (want_tls) {
-		log_warn("crawl", "msg=\"no trust anchors: wss:// nodes will fail; give --ca-file\" error=\"%s\"", err);
-	} else {
-		log_debug("crawl", "msg=\"no trust anchors; wss:// nodes will fail\" error=\"%s\"", err);
+	if (!c->anchors_tried) {
+		c->anchors_tried = true;
+		for (int i = 0; i < cfg->nseeds; i++)
+			want_tls |= cfg->seeds[i].tls;
+		if (tls_anchors_load(&c->anchors, cfg->ca_file, err, sizeof(err)) == 0) {
+			c->have_anchors = true;
+			c->env.anchors = &c->anchors;
+			log_info("crawl", "msg=\"trust anchors loaded\" file=%s count=%zu", cfg->ca_file, c->anchors.n);
+		} else if (want_tls) {
+			log_warn("crawl", "msg=\"no trust anchors: wss:// nodes will fail; give --ca-file\" error=\"%s\"", err);
+		} else {
+			log_debug("crawl", "msg=\"no trust anchors; wss:// nodes will fail\" error=\"%s\"", err);
+		}
+		return true;
 	}
-	crawl_store_load(&c->files, &c->core, c->loop->now);
+	if (crawl_store_load_step(&c->files, &c->core, c->loop->now))
+		return true;
+	c->loaded = true;
 	crawler_sync_zone(c);
 	flush_zone(c);
 	c->pass_start = c->loop->now;
 	c->next_summary = c->loop->now + SUMMARY_MS;
 	c->next_seed_resolve = c->loop->now;
-	c->loaded = true;
 	if (c->core.nodes.nfresh)
 		pass_open(c);
 	log_info("crawl", "msg=started seeds=%d nodes=%zu concurrency=%u timeout=%u interval=%u port=%u",
 	         cfg->nseeds, c->core.nodes.count, cfg->concurrency, cfg->timeout, cfg->interval, cfg->port);
+	return false;
 }
 
 void
@@ -457,7 +466,8 @@ crawler_close(struct crawler *c)
 void
 crawler_sync_zone(struct crawler *c)
 {
-	if (!c->on)
+	/* Before the load ends, nodes.csv's rows come first: the load syncs when done. */
+	if (!c->on || !c->loaded)
 		return;
 	if (crawl_store_zone_rows(&c->core, c->zone, c->cfg->port, c->loop->now, (int64_t)time(NULL))) {
 			pass_open(c);

@@ -50,7 +50,8 @@ struct crawler {
 	int dirfd;
 	int timer;
 	bool on;
-	bool loaded; /* nodes.csv read: done in the loop's first turn, after the first answers */
+	bool loaded; /* nodes.csv read: a slice a turn from the loop's first, after the first answers */
+	bool anchors_tried;
 	struct crawl_core core; /* the node table and every decision */
 	struct check_env env;
 	struct tls_anchors anchors;

@@ -109,10 +109,8 @@ rehash(struct nodes *t, size_t nb)
 }
 
 static int
-grow(struct nodes *t)
+grow_to(struct nodes *t, size_t cap)
 {
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-
 	if (cap > t->max)
 		cap = t->max;
 	if (cap <= t->cap)
@@ -134,6 +132,26 @@ grow(struct nodes *t)
 	memset(t->hpos + t->cap, 0, (cap - t->cap) * sizeof(*hpos));
 	t->cap = cap;
 	return 0;
+}
+
+static int
+grow(struct nodes *t)
+{
+	return grow_to(t, t->cap ? t->cap * 2 : 1024);
+}
+
+int
+nodes_reserve(struct nodes *t, size_t n)
+{
+	size_t nb = 1024;
+
+	if (n > t->max)
+		n = t->max;
+	if (n > t->cap && grow_to(t, n) < 0)
+		return -1;
+	while (nb < n)
+		nb *= 2;
+	return nb > t->nbuckets ? rehash(t, nb) : 0;
 }
 
 uint32_t

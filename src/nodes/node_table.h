@@ -77,6 +77,8 @@ struct nodes {
 void nodes_init(struct nodes *t, size_t max, uint64_t seed);
 void nodes_free(struct nodes *t);
 uint32_t nodes_find(const struct nodes *t, const struct addr *a);
+/* Room for n nodes (at most max) at once, e.g. before a load: 0 or -1. */
+int nodes_reserve(struct nodes *t, size_t n);
 /* A new node (zeroed history), not queued; NODE_NONE when full. */
 uint32_t nodes_add(struct nodes *t, const struct addr *a);
 /* Forget a node (it must not be in flight); its slot is reused later. */

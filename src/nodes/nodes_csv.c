@@ -246,39 +246,68 @@ nodescsv_parse_net(const char *buf, size_t len, const char *network, uint16_t de
                    nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx, char **other,
                    size_t *other_len)
 {
+	struct nodescsv_reader r;
+
+	nodescsv_reader_init(&r, network, default_port);
+	int rc = nodescsv_feed(&r, buf, len, row_fn, report, ctx);
+	*other = r.other;
+	*other_len = r.other_len;
+	if (rc < 0) {
+		free(r.other);
+		*other = NULL;
+		*other_len = 0;
+	}
+	return rc;
+}
+
+void
+nodescsv_reader_init(struct nodescsv_reader *r, const char *network, uint16_t default_port)
+{
+	memset(r, 0, sizeof(*r));
+	r->network = network;
+	r->default_port = default_port;
+}
+
+int
+nodescsv_feed(struct nodescsv_reader *r, const char *buf, size_t len, nodescsv_row_fn *row_fn,
+              nodescsv_report_fn *report, void *ctx)
+{
 	static char line[CSV_LINE_MAX], raw[CSV_LINE_MAX + C_COUNT + 2];
 	char *f[CSV_FIELDS_MAX];
-	int col[C_COUNT], nf;
-	size_t ocap = 0;
+	int *col = r->col, nf;
 	struct csv c;
 
-	*other = NULL;
-	*other_len = 0;
+	_Static_assert(NODESCSV_COLS == C_COUNT, "nodescsv_reader's column map");
 	if (memchr(buf, '\0', len))
 		return -1;
 	csv_init(&c, buf, len);
-	nf = csv_next(&c, line, f);
-	if (nf <= 0)
-		return nf == 0 ? 0 : -1;
-	for (int k = 0; k < C_COUNT; k++) {
-		col[k] = -1;
-		for (int i = 0; i < nf; i++)
-			if (strcmp(f[i], col_names[k]) == 0 && col[k] < 0)
-				col[k] = i;
+	if (!r->have_header) {
+		nf = csv_next(&c, line, f);
+		if (nf <= 0) {
+			r->line += c.line;
+			return nf == 0 ? 0 : -1;
+		}
+		for (int k = 0; k < C_COUNT; k++) {
+			col[k] = -1;
+			for (int i = 0; i < nf; i++)
+				if (strcmp(f[i], col_names[k]) == 0 && col[k] < 0)
+					col[k] = i;
+		}
+		if (col[C_IP] < 0)
+			return -1;
+		r->have_header = true;
 	}
-	if (col[C_IP] < 0)
-		return -1;
 	for (;;) {
 		nf = csv_next(&c, line, f);
 		if (nf == 0)
 			break;
 		if (nf < 0) {
-			report(ctx, c.line, "line too long or too many fields");
+			report(ctx, r->line + c.line, "line too long or too many fields");
 			continue;
 		}
 		const char *net = col[C_NETWORK] >= 0 && col[C_NETWORK] < nf ? f[col[C_NETWORK]] : "";
 		/* A row without a network is the prototype's, so ours (infnote). */
-		if (strcmp(*net ? net : NODESCSV_NETWORK, network) != 0) {
+		if (strcmp(*net ? net : NODESCSV_NETWORK, r->network) != 0) {
 			/* Another network's row: kept, its fields put in our column order. */
 			size_t n = 0;
 			for (int k = 0; k < C_COUNT; k++) {
@@ -292,18 +321,19 @@ nodescsv_parse_net(const char *buf, size_t len, const char *network, uint16_t de
 			}
 			if (raw[n - 1] != '\n')
 				continue; /* cannot be longer than the line it came from, but be sure */
-			if (append(other, other_len, &ocap, raw, n) < 0)
+			if (append(&r->other, &r->other_len, &r->other_cap, raw, n) < 0)
 				return -2;
 			continue;
 		}
-		struct nodescsv_row r;
-		const char *why = parse_row(f, nf, col, default_port, &r);
+		struct nodescsv_row row;
+		const char *why = parse_row(f, nf, col, r->default_port, &row);
 		if (why) {
-			report(ctx, c.line, why);
+			report(ctx, r->line + c.line, why);
 			continue;
 		}
-		row_fn(ctx, &r);
+		row_fn(ctx, &row);
 	}
+	r->line += c.line;
 	return 0;
 }
 

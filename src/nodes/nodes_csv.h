@@ -44,6 +44,27 @@ typedef void nodescsv_report_fn(void *ctx, unsigned line, const char *why);
  */
 int nodescsv_parse(const char *buf, size_t len, uint16_t default_port, nodescsv_row_fn *row_fn,
                    nodescsv_report_fn *report, void *ctx, char **other, size_t *other_len);
+/*
+ * The same in pieces (a file read a chunk at a time): feed whole lines
+ * (each piece ending at a line end, or the file's end). Rows of other
+ * networks gather in other (malloc'd, the caller's to free). Returns as
+ * nodescsv_parse; a header without an ip column or a NUL byte in a piece
+ * is -1.
+ */
+#define NODESCSV_COLS 33
+struct nodescsv_reader {
+	const char *network;
+	uint16_t default_port;
+	bool have_header;
+	unsigned line;     /* lines fed so far */
+	int col[NODESCSV_COLS];
+	char *other;
+	size_t other_len, other_cap;
+};
+void nodescsv_reader_init(struct nodescsv_reader *r, const char *network, uint16_t default_port);
+int nodescsv_feed(struct nodescsv_reader *r, const char *buf, size_t len, nodescsv_row_fn *row_fn,
+                  nodescsv_report_fn *report, void *ctx);
+
 /* The same for the rows of another network (e.g. "dht"); the rest go to *other. */
 int nodescsv_parse_net(const char *buf, size_t len, const char *network, uint16_t default_port,
                        nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx, char **other,
