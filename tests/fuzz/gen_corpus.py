@@ -14,10 +14,14 @@ fuzz_zonefile: zone.csv files: SPEC 3's example, the prototype's file, bad
 fuzz_config:   argument vectors, NUL-separated (argv[0] is added by the target).
 fuzz_wire:     names with and without compression.
 fuzz_nodeset:  op programs (see fuzz_nodeset.c).
+fuzz_changelog: change logs (see fuzz_changelog.c): two good batches, a
+               torn tail, a wrong CRC, a stale header, NAME.log.next after
+               a compaction died, appends and compactions.
 """
 import os
 import struct
 import sys
+import zlib
 
 APEX = "seed.example.com"
 
@@ -385,6 +389,41 @@ def nodeset_seeds():
     return s
 
 
+def changelog_seeds():
+    # byte 0: 1 NAME.log, 2 NAME.log.next, 4 append, 8/16/24 compaction, 32*k (dev, ino) k
+    base = "2049:1234567"  # the harness's (dev, ino) 0
+    head = "#seedd-log base=%s\n" % base
+
+    def batch(rows, crc=None, nbytes=None):
+        c = zlib.crc32(rows.encode()) if crc is None else crc
+        return rows + "#batch %d %08x\n" % (len(rows) if nbytes is None else nbytes, c)
+
+    b1 = batch("aa,1,2\nbb,3,4\n")
+    b2 = batch("cc,5,6\n")
+    s = {}
+    s["two_batches"] = bytes([1]) + (head + b1 + b2).encode()
+    s["two_batches_tokens"] = bytes([1]) + b"#seedd-log base=@BASE@\naa,1\nbb,2\n@T@cc,3\n@T@"
+    s["torn_tail"] = bytes([1]) + (head + b1 + "cc,5,6\n#batch 7 ").encode()
+    s["torn_rows"] = bytes([1]) + (head + b1 + "cc,5,6\ndd,7").encode()
+    s["wrong_crc"] = bytes([1]) + (head + b1 + batch("cc,5,6\n", crc=0x12345678) + b2).encode()
+    s["wrong_len"] = bytes([1]) + (head + batch("cc,5,6\n", nbytes=6)).encode()
+    s["lax_trailer"] = bytes([1]) + b"#seedd-log base=@BASE@\naa,1\n#batch  +@N@\t0x@C@\n"
+    # changelog.c reads a trailer line of at most 39 bytes before its newline
+    aa = "#batch %s %08x\n"
+    s["trailer_39"] = bytes([1]) + (head + "aa\n" + aa % ("0" * 22 + "3", zlib.crc32(b"aa\n"))).encode()
+    s["trailer_40"] = bytes([1]) + (head + "aa\n" + aa % ("0" * 23 + "3", zlib.crc32(b"aa\n"))).encode()
+    s["empty_batch"] = bytes([1]) + (head + "#batch 0 00000000\n" + b2).encode()
+    s["stale_header"] = bytes([1]) + ("#seedd-log base=2049:7654321\n" + b1).encode()
+    s["stale_log_next"] = bytes([3]) + ("#seedd-log base=2049:1\n" + b1 + "@NEXT@" + head + b2).encode()
+    s["next_torn_append"] = bytes([3 | 4]) + ("#seedd-log base=2049:1\n" + b1 + "@NEXT@" + head + b2 + "ee,9").encode() + b"@APPEND@ff,1\n"
+    s["append_torn"] = bytes([1 | 4]) + (head + b1 + "cc,5").encode() + b"@APPEND@dd,7,8\nee,9,9\n"
+    s["append_new_log"] = bytes([4 | 32]) + b"@APPEND@aa,1\n"
+    s["compact_done"] = bytes([1 | 4 | 8]) + (head + b1).encode() + b"@APPEND@cc,5\n"
+    s["compact_abort"] = bytes([1 | 4 | 16 | 64]) + b"#seedd-log base=@BASE@\naa\n@T@@APPEND@bb\n"
+    s["compact_crash"] = bytes([1 | 4 | 24 | 96]) + b"#seedd-log base=@BASE@\naa\n@T@@APPEND@bb\n"
+    return s
+
+
 def write(dirpath, files):
     os.makedirs(dirpath, exist_ok=True)
     for fname, data in files.items():
@@ -402,6 +441,7 @@ def main():
     write(os.path.join(root, "fuzz_config"), {k: "\0".join(v) for k, v in CONFIGS.items()})
     write(os.path.join(root, "fuzz_wire"), wire_seeds())
     write(os.path.join(root, "fuzz_nodeset"), nodeset_seeds())
+    write(os.path.join(root, "fuzz_changelog"), changelog_seeds())
 
 
 if __name__ == "__main__":
