@@ -1,6 +1,7 @@
 #include "base/changelog.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -78,7 +79,14 @@ slurp(int dirfd, const char *name, size_t *len)
 		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			free(buf);
+			errno = e; /* not "no more batches": that would cut them off at the next open */
+			return NULL;
+		}
+		if (n == 0)
 			break; /* shorter than it was: read what is there */
 		have += (size_t)n;
 	}
@@ -101,21 +109,38 @@ names_base(const char *buf, size_t len, dev_t dev, ino_t ino, size_t *body)
 	return true;
 }
 
-/* Parse "#batch BYTES CRC\n" at p; returns the trailer's length or 0. */
+/*
+ * Parse "#batch BYTES CRC\n" at p exactly as changelog_append writes it
+ * (decimal without leading zeros, eight hex digits); returns the
+ * trailer's length or 0. Anything else is not a trailer: no libc's
+ * leniency decides what a batch is.
+ */
 static size_t
 trailer(const char *p, size_t left, unsigned long long *bytes, unsigned long *crc)
 {
-	const char *nl = memchr(p, '\n', left < TRAILER_MAX ? left : TRAILER_MAX);
-	char line[TRAILER_MAX + 1];
-	int used = 0;
+	size_t i = 7, d;
+	unsigned long long v = 0;
+	unsigned long c = 0;
 
-	if (nl == NULL || left < 7 || memcmp(p, "#batch ", 7) != 0)
+	if (left < 7 || memcmp(p, "#batch ", 7) != 0)
 		return 0;
-	memcpy(line, p, (size_t)(nl - p));
-	line[nl - p] = '\0';
-	if (sscanf(line, "#batch %llu %lx%n", bytes, crc, &used) != 2 || used != nl - p)
+	for (d = i; i < left && i < TRAILER_MAX && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (unsigned long long)(p[i] - '0');
+	}
+	if (i == d || (p[d] == '0' && i - d > 1) || left - i < 10 || p[i] != ' ' || p[i + 9] != '\n')
 		return 0;
-	return (size_t)(nl - p) + 1;
+	for (size_t k = i + 1; k < i + 9; k++) {
+		char h = p[k];
+		int x = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+		if (x < 0)
+			return 0;
+		c = c << 4 | (unsigned long)x;
+	}
+	*bytes = v;
+	*crc = c;
+	return i + 10;
 }
 
 /*
@@ -145,8 +170,9 @@ good_batches(const char *buf, size_t body, size_t len, struct changelog_replay *
 				break;
 			scan = (size_t)(nl - buf) + 1;
 		}
-		if (tl == 0 || bytes != scan - off ||
-		    changelog_crc32(buf + off, scan - off) != (uint32_t)crc) {
+		/* We never write a NUL: a batch with one is not ours, whatever its CRC. */
+		if (tl == 0 || bytes != scan - off || changelog_crc32(buf + off, scan - off) != (uint32_t)crc ||
+		    memchr(buf + off, '\0', scan - off) != NULL) {
 			*torn = true;
 			break;
 		}
@@ -166,7 +192,12 @@ good_batches(const char *buf, size_t body, size_t len, struct changelog_replay *
 int
 changelog_read(int dirfd, const char *base, dev_t dev, ino_t ino, struct changelog_replay *out)
 {
-	static const char *const suffix[2] = { ".log", ".log.next" };
+	/*
+	 * NAME.log.next naming this NAME: a compaction committed NAME and died
+	 * before the switch. It holds every batch since, and is used alone
+	 * (NAME.log then names the previous NAME, or is a leftover).
+	 */
+	static const char *const suffix[2] = { ".log.next", ".log" };
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < 2; i++) {
@@ -182,8 +213,9 @@ changelog_read(int dirfd, const char *base, dev_t dev, ino_t ino, struct changel
 			changelog_replay_free(out);
 			return -1;
 		}
-		if (!names_base(buf, len, dev, ino, &body)) {
-			out->stale = true;
+		bool names = names_base(buf, len, dev, ino, &body);
+		if (!names || out->from_next) {
+			out->stale |= !names;
 			free(buf);
 			continue;
 		}
@@ -194,15 +226,13 @@ changelog_read(int dirfd, const char *base, dev_t dev, ino_t ino, struct changel
 			errno = ENOMEM;
 			return -1;
 		}
-		out->torn |= torn;
-		/*
-		 * NAME.log.next naming this NAME: a compaction committed NAME and
-		 * died before the switch. It holds every batch since, and the old
-		 * log (naming the previous NAME) was skipped above as stale. Only
-		 * one of the two can name this NAME.
-		 */
+		out->torn = torn;
 		out->valid = end;
-		out->from_next = i == 1;
+		out->from_next = i == 0;
+	}
+	if (out->len == 0) {
+		free(out->rows);
+		out->rows = NULL;
 	}
 	return 0;
 }
@@ -310,6 +340,16 @@ changelog_append(struct changelog *l, const char *rows, size_t len)
 	}
 	if (len == 0)
 		return 0;
+	/* Whole rows only: anything else would not read back, nor would the batches after it. */
+	if (rows[len - 1] != '\n' || memchr(rows, '\0', len) != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (const char *q = rows; q < rows + len; q = (const char *)memchr(q, '\n', (size_t)(rows + len - q)) + 1)
+		if (*q == '#') {
+			errno = EINVAL;
+			return -1;
+		}
 	if (append_to(l->fd, rows, len, tr, (size_t)trl) < 0)
 		return -1;
 	l->size += len + (size_t)trl;

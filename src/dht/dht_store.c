@@ -379,9 +379,21 @@ compaction_committed(struct dht *d)
 	if (d->ih_log.next_fd >= 0) {
 		if (changelog_compact_done(&d->ih_log) == 0)
 			return;
-	} else if (fstatat(d->dirfd, IHCSV_FILE, &st, 0) == 0 &&
-	           changelog_open(&d->ih_log, d->dirfd, IHCSV_FILE, st.st_dev, st.st_ino, NULL) == 0) {
-		return; /* the first log, after the first whole write */
+	} else {
+		/*
+		 * The first log, after the first whole write; or the new file's log
+		 * was abandoned (an append to it failed): the batches since the
+		 * fork are only in the old log, which names the old file now. A
+		 * new log, and the file written whole again soon.
+		 */
+		bool lost = d->ih_log.fd >= 0;
+		changelog_close(&d->ih_log);
+		if (fstatat(d->dirfd, IHCSV_FILE, &st, 0) == 0 &&
+		    changelog_open(&d->ih_log, d->dirfd, IHCSV_FILE, st.st_dev, st.st_ino, NULL) == 0) {
+			d->ih_dirty |= lost;
+			return;
+		}
+		d->ih_log.fd = d->ih_log.next_fd = -1;
 	}
 	log_error("dht", "msg=\"cannot switch to a new log\" file=%s error=\"%s\"", IH_LOG, strerror(errno));
 	d->ih_dirty = true;

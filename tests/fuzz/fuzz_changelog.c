@@ -32,12 +32,12 @@
  *     .tmp left, valid = the file's size; a compaction leaves what the
  *     header promises for both versions of NAME.
  *
- * Where changelog.c is laxer than the header (see tests/fuzz/README.md),
- * the reference follows the code. FUZZ_CHANGELOG_STRICT=1 in the
- * environment checks the stricter reading instead: no NUL in rows, rows
- * NULL when len is 0, trailers exactly as changelog_append writes them,
- * open keeps every row read, append takes any batch; its reproducers are
- * in tests/fuzz/known/fuzz_changelog/.
+ * The reading is strict: a batch holding a NUL byte is bad, rows are
+ * NULL when len is 0, a trailer is exactly what changelog_append writes
+ * ("#batch DECIMAL HHHHHHHH"), NAME.log.next naming NAME is used alone,
+ * open keeps every row read, append refuses what is not whole rows. The
+ * reproducers of where changelog.c used to be laxer are in
+ * tests/fuzz/crashes/fuzz_changelog/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,8 +58,6 @@
 
 static int dirfd_ = -1;
 static char dirpath[64];
-static bool strict;
-static bool bare_0x; /* this libc's scanf takes "0x" alone as hex 0 (glibc does, musl not) */
 
 /* ---- a growable byte string ---- */
 
@@ -100,12 +98,6 @@ ref_crc32(const char *p, size_t n)
 	return ~c;
 }
 
-static bool
-is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
-}
-
 static int
 hexval(char c)
 {
@@ -118,81 +110,29 @@ hexval(char c)
 	return -1;
 }
 
-/*
- * A trailer line s[0..n) (no '\n') as changelog.c takes it: after "#batch ",
- * sscanf's "#batch %llu %lx%n" consuming the whole line. That is: spaces
- * anywhere between the fields (or none: "12ab" is 12 and 0xab), a sign on
- * either number (negated modulo 2^64), "0x" before the CRC, any number of
- * digits (saturating at 2^64 - 1), the CRC cut to 32 bits.
- * Strict: exactly "#batch DECIMAL HHHHHHHH", as changelog_append writes.
- * *bytes is UINT64_MAX for a length that matches no batch.
- */
+/* A trailer line s[0..n) (no '\n'): exactly "#batch DECIMAL HHHHHHHH", as changelog_append writes it. */
 static bool
 ref_trailer(const char *s, size_t n, uint64_t *bytes, uint32_t *crc)
 {
-	size_t i = 7;
+	size_t i = 7, d = 7;
 	uint64_t v = 0;
-	bool neg = false, ovf = false;
 
 	if (n < 7 || memcmp(s, "#batch ", 7) != 0 || memchr(s, '\0', n) != NULL)
 		return false;
-	if (strict) {
-		size_t d = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			if (v > (UINT64_MAX - 9) / 10)
-				return false;
-			v = v * 10 + (uint64_t)(s[i++] - '0');
-		}
-		if (i == d || (s[d] == '0' && i - d > 1) || n - i != 9 || s[i] != ' ')
-			return false;
-		*bytes = v;
-		*crc = 0;
-		for (i++; i < n; i++) {
-			if (hexval(s[i]) < 0)
-				return false;
-			*crc = *crc << 4 | (uint32_t)hexval(s[i]);
-		}
-		return true;
-	}
-	while (i < n && is_ws(s[i]))
-		i++;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	size_t d = i;
 	while (i < n && s[i] >= '0' && s[i] <= '9') {
-		uint64_t dig = (uint64_t)(s[i++] - '0');
-		if (v > (UINT64_MAX - dig) / 10)
-			ovf = true;
-		else
-			v = v * 10 + dig;
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i++] - '0');
 	}
-	if (i == d)
+	if (i == d || (s[d] == '0' && i - d > 1) || n - i != 9 || s[i] != ' ')
 		return false;
-	*bytes = ovf || (neg && v != 0) ? UINT64_MAX : v;
-	while (i < n && is_ws(s[i]))
-		i++;
-	neg = ovf = false;
-	v = 0;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (n - i >= 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
-		if (n - i == 2) {
-			*crc = 0;
-			return bare_0x;
-		}
-		if (hexval(s[i + 2]) >= 0)
-			i += 2;
+	*bytes = v;
+	*crc = 0;
+	for (i++; i < n; i++) {
+		if (hexval(s[i]) < 0)
+			return false;
+		*crc = *crc << 4 | (uint32_t)hexval(s[i]);
 	}
-	d = i;
-	for (; i < n && hexval(s[i]) >= 0; i++) {
-		if (v > UINT64_MAX >> 4)
-			ovf = true;
-		else
-			v = v << 4 | (uint64_t)hexval(s[i]);
-	}
-	if (i == d || i != n)
-		return false;
-	*crc = ovf ? 0xffffffffu : (uint32_t)(neg ? 0 - v : v);
 	return true;
 }
 
@@ -231,7 +171,7 @@ ref_log(const char *b, size_t len, const char *header, struct ref *r)
 		uint64_t n;
 		uint32_t crc;
 		if (nl == NULL || nl - (b + p) > 39 || !ref_trailer(b + p, (size_t)(nl - (b + p)), &n, &crc) ||
-		    n != p - off || crc != ref_crc32(b + off, p - off)) {
+		    n != p - off || crc != ref_crc32(b + off, p - off) || memchr(b + off, '\0', p - off) != NULL) {
 			r->torn = true;
 			return;
 		}
@@ -302,11 +242,6 @@ static void
 init(void)
 {
 	static const char *const bases[] = { "/dev/shm", "/tmp" }; /* tmpfs first: the code fsyncs */
-	unsigned long v = 1;
-	int used = 0;
-
-	strict = getenv("FUZZ_CHANGELOG_STRICT") != NULL && strcmp(getenv("FUZZ_CHANGELOG_STRICT"), "0") != 0;
-	bare_0x = sscanf("0x", "%lx%n", &v, &used) == 1 && v == 0 && used == 2;
 	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && dirfd_ < 0; i++) {
 		snprintf(dirpath, sizeof(dirpath), "%s/fuzz_changelog.XXXXXX", bases[i]);
 		if (mkdtemp(dirpath) != NULL)
@@ -394,10 +329,10 @@ static void
 check_shape(const struct changelog_replay *r)
 {
 	if (r->len == 0)
-		REQUIRE(r->rows == NULL || (!strict && r->rows[0] == '\0'));
+		REQUIRE(r->rows == NULL);
 	else
 		REQUIRE(r->rows != NULL && r->rows[r->len] == '\0' && r->rows[r->len - 1] == '\n');
-	if (strict && r->len > 0)
+	if (r->len > 0)
 		REQUIRE(memchr(r->rows, '\0', r->len) == NULL);
 }
 
@@ -436,12 +371,26 @@ read_stale(dev_t dev, ino_t ino)
 	changelog_replay_free(&r);
 }
 
-/* The precondition of changelog_append: whole rows, none starting with '#' (it would read as a trailer). */
+/* changelog_append's precondition: whole rows, no NUL, none starting with '#' (it would read as a trailer). */
+static bool
+is_whole_rows(const struct text *b)
+{
+	if (b->len == 0)
+		return true;
+	if (b->p[b->len - 1] != '\n' || memchr(b->p, '\0', b->len) != NULL)
+		return false;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->p[i] == '#' && (i == 0 || b->p[i - 1] == '\n'))
+			return false;
+	return true;
+}
+
+/* Make it so. */
 static void
 whole_rows(struct text *b)
 {
 	for (size_t i = 0; i < b->len; i++)
-		if (b->p[i] == '#' && (i == 0 || b->p[i - 1] == '\n'))
+		if ((b->p[i] == '#' && (i == 0 || b->p[i - 1] == '\n')) || b->p[i] == '\0')
 			b->p[i] = '_';
 	if (b->len > 0 && b->p[b->len - 1] != '\n')
 		text_put(b, "\n", 1);
@@ -532,17 +481,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (flags & 2)
 		ref_log(nextt.p ? nextt.p : "", nextt.len, header, &rn);
 
-	/* changelog.c: NAME.log then NAME.log.next; each one naming (dev, ino) adds its batches. */
+	/* NAME.log.next naming (dev, ino) is used alone (a compaction died before its switch), else NAME.log. */
+	const struct ref *use = rn.names ? &rn : &rl;
 	struct text all = { 0 };
-	text_put(&all, rl.rows.p, rl.rows.len);
-	text_put(&all, rn.rows.p, rn.rows.len);
+	text_put(&all, use->rows.p, use->rows.len);
 	struct expect e = {
 		.rows = all.p, .len = all.len,
-		.batches = rl.batches + rn.batches,
-		.valid = rn.names ? rn.end : rl.names ? rl.end : 0,
+		.batches = use->names ? use->batches : 0,
+		.valid = use->names ? use->end : 0,
 		.from_next = rn.names,
 		.stale = (rl.exists && !rl.names) || (rn.exists && !rn.names),
-		.torn = (rl.names && rl.torn) || (rn.names && rn.torn),
+		.torn = use->names && use->torn,
 	};
 	struct changelog_replay r;
 	read_check(dev, ino, &e, &r);
@@ -550,26 +499,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(r.valid <= file_size(rn.names ? NEXT : LOG));
 
 	if (flags & 4) {
-		/*
-		 * changelog_open keeps the log that names NAME (NAME.log.next
-		 * renamed over NAME.log when it does), cut at valid. When both
-		 * name it, only NAME.log.next's rows stay.
-		 */
-		const struct ref *kept = rn.names ? &rn : rl.names ? &rl : NULL;
+		/* changelog_open keeps the log read (NAME.log.next renamed over NAME.log when it is that one), cut at valid. */
 		struct text prev = { 0 };
-		unsigned pb = 0;
-		if (strict) {
-			text_put(&prev, all.p, all.len);
-			pb = r.batches;
-		} else if (kept) {
-			text_put(&prev, kept->rows.p, kept->rows.len);
-			pb = kept->batches;
-		}
-		if (!strict)
-			whole_rows(&batch);
+		unsigned pb = r.batches;
+		text_put(&prev, all.p, all.len);
 		struct changelog l;
 		REQUIRE(changelog_open(&l, dirfd_, BASE, dev, ino, &r) == 0);
-		REQUIRE(changelog_append(&l, batch.p ? batch.p : "", batch.len) == 0);
+		/* What is not whole rows is refused, and changes nothing. */
+		bool whole = is_whole_rows(&batch);
+		REQUIRE((changelog_append(&l, batch.p ? batch.p : "", batch.len) == 0) == whole);
+		if (!whole) {
+			whole_rows(&batch);
+			REQUIRE(changelog_append(&l, batch.p ? batch.p : "", batch.len) == 0);
+		}
 		struct text after = { 0 };
 		text_put(&after, prev.p, prev.len);
 		text_put(&after, batch.p, batch.len);

@@ -47,6 +47,8 @@ raw rows of the other network, the torn batch last appended.
       must load) unless --keep-state.
   loaded LOG DIR STATE        b: seedd's load (count, no error line, torn
                               batch dropped and cut off)
+  after LOG DIR STATE JSON [--tear MODE] [--clean] [--keep-state]
+                              loaded, tear, then check, in one process
 Each check prints "ok NAME: DETAILS" or "bad NAME: DETAILS"; "info ..." lines
 are for the summary.
 """
@@ -196,7 +198,7 @@ def gen(a):
         f += tail
         assert len(f) == NCOL
         rows.append(",".join(f) + "\n")
-        nodes[ip] = {"cat": cat, "cur": checks}
+        nodes[ip] = {"cat": cat, "cur": checks, "inbase": True}
         if cat in ("good", "recover"):
             topo.append({"id": "n%d" % i, "kind": "good01" if dialect == "0.1" else "good11", "host": ip,
                          "port": PORT, "dialect": dialect, "engine": "raw", "peers": peers_for(dialect)})
@@ -528,8 +530,9 @@ def check(a):
 
     # a: nodes.csv is a complete file and no row of it was lost (but for gone rows).
     want_other = sorted(st["other"])
-    lost = [ip for ip, n in nodes.items() if n["cat"] not in ("forget", "pool") and ip not in base]
-    lost += [ip for ip, n in nodes.items() if n["cat"] == "forget" and ip not in base and not n.get("maygone")]
+    # Only a forgotten node loses its row; a learnt one keeps it once nodes.csv has it.
+    lost = [ip for ip, n in nodes.items() if ip not in base and not (n["cat"] == "forget" and n.get("maygone")) and
+            (n["cat"] not in ("forget", "pool") or n.get("inbase"))]
     stranger = [ip for ip in base if ip not in nodes]
     msg = []
     if probs:
@@ -614,6 +617,8 @@ def check(a):
     if not a.keep_state:
         for ip, n in nodes.items():
             n["cur"] = state.get(ip)
+            if ip in base:
+                n["inbase"] = True
         st["expect"] = len(state)
         save_state(a.state, st)
     return 1 if fails else 0
@@ -684,8 +689,8 @@ def tear(a):
     (127.63.216.x); then (mode 0) a row cut in the middle, (1) a trailer with a
     wrong CRC, (2) a trailer cut short. Replayed, they would show."""
     st = load_state(a.state)
-    rnd = random.Random(a.mode * 7919 + len(st["nodes"]))
     s = os.stat(os.path.join(a.dir, "nodes.csv"))
+    rnd = random.Random("%d %d %d" % (a.mode, s.st_ino, fsize(os.path.join(a.dir, "nodes.csv.log"))))
     want = b"#seedd-log base=%d:%d\n" % (s.st_dev, s.st_ino)
     for name in ("nodes.csv.log.next", "nodes.csv.log"):
         p = os.path.join(a.dir, name)
@@ -697,7 +702,6 @@ def tear(a):
         if head == want:
             break
     else:
-        print("no log names nodes.csv")
         return 1
     idle = sorted(ip for ip, n in st["nodes"].items() if n["cat"] == "idle" and n["cur"] is not None)
     x1, x2 = rnd.sample(idle, 2)
@@ -717,8 +721,20 @@ def tear(a):
     what = ["a row cut short", "a wrong CRC", "a trailer cut short"][a.mode]
     st["torn"] = "%s: %d bytes (%s) after %d" % (name, len(tail), what, os.path.getsize(p) - len(tail))
     save_state(a.state, st)
-    print(st["torn"])
+    print("info torn batch %s" % st["torn"])
     return 0
+
+
+def after(a):
+    """What follows a kill, in one process: b on the start of the run (its log),
+    the torn batch (--tear MODE), then a and c."""
+    rc = loaded(a)
+    if a.tear is not None:
+        a.mode = a.tear
+        if tear(a):
+            say(False, "tear", "no log names nodes.csv")
+            rc = 1
+    return rc | check(a)
 
 
 def main():
@@ -741,8 +757,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--hunt", action="store_true")
     p.add_argument("--hunt-max", type=float, default=0.12)
-    p.add_argument("--extend", type=float, default=5.0)
-    p.add_argument("--extend-frac", type=float, default=0.7)
+    p.add_argument("--extend", type=float, default=4.0)
+    p.add_argument("--extend-frac", type=float, default=0.75)
     p.add_argument("--term", action="store_true")
     p.add_argument("--seed", type=int, default=1)
     p = sub.add_parser("tear")
@@ -755,13 +771,21 @@ def main():
     p.add_argument("json")
     p.add_argument("--clean", action="store_true")
     p.add_argument("--keep-state", action="store_true")
+    p = sub.add_parser("after")
+    p.add_argument("log")
+    p.add_argument("dir")
+    p.add_argument("state")
+    p.add_argument("json")
+    p.add_argument("--tear", type=int)
+    p.add_argument("--clean", action="store_true")
+    p.add_argument("--keep-state", action="store_true")
     p = sub.add_parser("loaded")
     p.add_argument("log")
     p.add_argument("dir")
     p.add_argument("state")
     p.add_argument("--keep-state", action="store_true")
     a = ap.parse_args()
-    rc = {"gen": gen, "drive": drive, "tear": tear, "check": check, "loaded": loaded}[a.cmd](a) or 0
+    rc = {"gen": gen, "drive": drive, "tear": tear, "check": check, "loaded": loaded, "after": after}[a.cmd](a) or 0
     sys.stdout.flush()
     os._exit(rc)
 

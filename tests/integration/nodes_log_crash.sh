@@ -89,6 +89,9 @@ vdir="$TMPBASE/copy"
 st="$TMPBASE/state.pkl"
 port=$(free_port)
 echo "seed $SEED, rounds $ROUNDS, nodes $NODES, seedd $SEEDD, dir $dir"
+# A copy: a rebuild of the tree meanwhile must not change the binary under test.
+cp "$SEEDD" "$TMPBASE/seedd" || { ko setup "no binary at $SEEDD"; exit 0; }
+SEEDD=$TMPBASE/seedd
 if ss -Hltun | grep -q ' 127\.63\.'; then
 	ko setup "something already listens in 127.63.0.0/16: $(ss -Hltun | grep ' 127\.63\.' | head -n 3)"
 	exit 0
@@ -113,7 +116,6 @@ seen=0           # compactions seen
 hunted=0         # of which hunted
 compacted=""     # rounds in which nodes.csv was replaced
 cuts=""          # rounds killed with a compaction in flight
-torn=""
 
 # run NAME DIR ADDR SECONDS [drive flags]: start seedd on DIR, drive it (J_* set); 0 when all went well.
 run() {
@@ -154,10 +156,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	run "$R" "$dir" "$IP" "${secs:0:-1}.${secs: -1}" "${hunt[@]}" --seed "$((SEED * 100 + round))" \
 		--out "$TMPBASE/r$round.json" || break
 	cp "$dir/log" "$TMPBASE/log.$round"
-	# b: the start of this round, on the dir as the previous kill (or gen) left it.
-	report "$R" < <($PY "$H" loaded "$dir/log" "$dir" "$st")
 	loaded_info=$(grep -o 'msg=loaded file=nodes.csv nodes=[0-9]*\|msg=replayed .*' "$dir/log" | tr '\n' ' ')
-
 	if [ "$J_ncomp" -gt 0 ]; then
 		[ ${#hunt[@]} -gt 0 ] && hunted=$((hunted + 1))
 		seen=$((seen + J_ncomp))
@@ -165,15 +164,18 @@ for round in $(seq 1 "$ROUNDS"); do
 	[ -n "$J_window" ] && hmax=$(awk -v w="$J_window" -v h="$hmax" 'BEGIN { w *= 1.1; print (w > h || h == 0.15) ? w : h }')
 	[ "$J_cut" != none ] && cuts="$cuts $round"
 	[ "$ino0" != "$(ino "$dir/nodes.csv")" ] && compacted="$compacted $round"
+	summary="killed ${J_kill_s}s after the load (${hunt[0]:+hunting, }$J_n checks, $J_rate/s, outages $J_outages);"
+	summary="$summary compactions in the round: $J_ncomp${J_comp_at:+ at $J_comp_at s} (window seen ${J_window:--} s"
+	summary="$summary${J_hunted_at:+, hunted at ${J_hunted_at}s}); in flight at the kill: $J_cut; at the kill: log"
+	summary="$summary $J_log_bytes B, log.next $J_next_bytes B, tmp $J_tmp B, nodes.csv inode $ino0->$J_ino"
 
-	# Rounds 2, 5, 8: a batch cut short at the end of the log that names nodes.csv.
-	torn=""
-	if [ $((round % 3)) = 2 ]; then
-		torn=$($PY "$H" tear "$dir" $(( round / 3 % 3 )) "$st") || { ko "$R/tear" "$torn"; torn=""; }
-	fi
-	# a and c, on the dir as the kill left it.
-	report "$R" < <($PY "$H" check "$dir" "$st" "$TMPBASE/r$round.json")
-	replay_info=$INFO
+	# b on this round's start (the dir as the previous kill left it); rounds 2, 5, 8
+	# append a batch cut short to the log that names nodes.csv; then a and c on the
+	# dir as this kill left it.
+	tear=()
+	[ $((round % 3)) = 2 ] && tear=(--tear $(( round / 3 % 3 )))
+	report "$R" < <($PY "$H" after "$dir/log" "$dir" "$st" "$TMPBASE/r$round.json" "${tear[@]}")
+	after_info=$INFO
 
 	# Rounds 3 and 7: a copy, stopped cleanly after a short run (b, c, d).
 	copy=""
@@ -188,25 +190,19 @@ for round in $(seq 1 "$ROUNDS"); do
 		if run "$R/copy" "$vdir" "$CIP" 0.8 --term --out "$TMPBASE/c$round.json"; then
 			if [ "$SEEDD_RC" = 0 ]; then ok "$R/copy/d clean exit"
 			else ko "$R/copy/d clean exit" "exit $SEEDD_RC: $(grep -E ' (error|warn) ' "$vdir/log" | tail -n 3)"; fi
-			report "$R/copy" < <($PY "$H" loaded "$vdir/log" "$vdir" "$st" --keep-state)
-			report "$R/copy" < <($PY "$H" check "$vdir" "$st" "$TMPBASE/c$round.json" --clean --keep-state)
+			report "$R/copy" < <($PY "$H" after "$vdir/log" "$vdir" "$st" "$TMPBASE/c$round.json" --clean --keep-state)
 			copy="$copy; its run: $J_n checks, then SIGTERM; $INFO"
 		fi
 	fi
 
-	echo "SUMMARY $R: killed ${J_kill_s}s after the load (${hunt[0]:+hunting, }$J_n checks, $J_rate/s," \
-		"outages $J_outages); compactions in the round: $J_ncomp${J_comp_at:+ at $J_comp_at s}" \
-		"(window seen ${J_window:--} s${J_hunted_at:+, hunted at ${J_hunted_at}s}); in flight at the kill: $J_cut;" \
-		"at the kill: log $J_log_bytes B, log.next $J_next_bytes B, tmp $J_tmp B, nodes.csv inode $ino0->$J_ino;" \
-		"start: $loaded_info; after: $replay_info${torn:+; torn batch: $torn}${copy:+; $copy}"
+	echo "SUMMARY $R: $summary; start: $loaded_info; after: $after_info${copy:+; $copy}"
 done
 
 # --- the dir itself, to the end: loads, runs, stops cleanly (b, c, d) ----------------
 if run final "$dir" "$IP" 2 --term --out "$TMPBASE/final.json"; then
 	if [ "$SEEDD_RC" = 0 ]; then ok "final/d clean exit"
 	else ko "final/d clean exit" "exit $SEEDD_RC: $(grep -E ' (error|warn) ' "$dir/log" | tail -n 3)"; fi
-	report final < <($PY "$H" loaded "$dir/log" "$dir" "$st")
-	report final < <($PY "$H" check "$dir" "$st" "$TMPBASE/final.json" --clean)
+	report final < <($PY "$H" after "$dir/log" "$dir" "$st" "$TMPBASE/final.json" --clean)
 	echo "SUMMARY final: $J_n checks, then SIGTERM; $INFO"
 fi
 if [ "$seen" -gt 0 ] && [ -n "$cuts" ]; then ok "a compaction was cut by a kill (rounds$cuts)"
