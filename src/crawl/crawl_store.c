@@ -112,8 +112,8 @@ crawl_store_free(struct crawl_store *s)
 		free(s->ld.rd.other);
 	}
 	s->ld.fd = -1;
-	free(s->ld.buf);
-	s->ld.buf = NULL;
+	free(s->ld.sl.buf);
+	s->ld.sl.buf = NULL;
 }
 
 /* nodes.csv.log over the table just read from nodes.csv (id); then it is ours to append to. */
@@ -143,12 +143,10 @@ replay_log(struct crawl_store *s, struct crawl_core *k, int64_t mono, const stru
 }
 
 /*
- * The start-up load of nodes.csv, a slice a turn: LOAD_SLICE bytes (about
- * 2,500 rows, a few milliseconds) and back to the loop, so DNS answers
- * are not held for the whole file; the history joins as it is read.
+ * The start-up load of nodes.csv, a slice a turn (nodes_file_read_slice)
+ * and back to the loop, so DNS answers are not held for the whole file;
+ * the history joins as it is read.
  */
-#define LOAD_SLICE (512u * 1024)
-
 static const char *const load_names[] = { NODESCSV_FILE, NODESCSV_FILE ".old" };
 
 /* The file being read is done with: 0 when that ends the load, 1 to try the next name. */
@@ -218,48 +216,24 @@ crawl_store_load_step(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 			}
 			ld->id = (struct snapshot_id){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
 			                               .mtime = st.st_mtim, .exists = 1 };
-			if (!ld->buf && !(ld->buf = malloc(LOAD_SLICE))) {
-				close(ld->fd);
-				ld->fd = -1;
-				log_error("crawl", "msg=\"out of memory loading\" file=%s", name);
-				ld->which = 2;
-				break;
-			}
-			ld->have = 0;
+			ld->sl.have = 0;
 			nodescsv_reader_init(&ld->rd, NODESCSV_NETWORK, s->port);
 			/* The table will hold about this many: one allocation, not a doubling per thousand. */
 			nodes_reserve(&k->nodes, (size_t)st.st_size / 160);
 		}
-		ssize_t n = read(ld->fd, ld->buf + ld->have, LOAD_SLICE - ld->have);
-		if (n < 0 && errno == EINTR)
-			return 1;
-		if (n < 0) {
+		int rc = nodes_file_read_slice(ld->fd, &ld->sl, &ld->rd, load_row, report_row, &l);
+		if (rc == -3)
 			log_warn("crawl", "msg=\"cannot read\" file=%s error=\"%s\"", name, strerror(errno));
-			if (load_finish(s, k, mono, 0) == 0)
-				break;
-			continue;
-		}
-		ld->have += (size_t)n;
-		/* Whole lines only; at the end, whatever is left; a line longer than a slice is fed whole (and reported). */
-		size_t use = ld->have;
-		if (n > 0) {
-			while (use > 0 && ld->buf[use - 1] != '\n')
-				use--;
-			if (use == 0)
-				use = ld->have == LOAD_SLICE ? ld->have : 0;
-		}
-		int rc = use ? nodescsv_feed(&ld->rd, ld->buf, use, load_row, report_row, &l) : 0;
-		memmove(ld->buf, ld->buf + use, ld->have - use);
-		ld->have -= use;
-		if (rc < 0 || n == 0) {
-			if (load_finish(s, k, mono, rc) == 0)
+		if (rc <= 0) {
+			/* A read error ends the file where it is: what was read counts. */
+			if (load_finish(s, k, mono, rc == -3 ? 0 : rc) == 0)
 				break;
 			continue;
 		}
 		return 1;
 	}
-	free(ld->buf);
-	ld->buf = NULL;
+	free(ld->sl.buf);
+	ld->sl.buf = NULL;
 	return 0;
 }
 

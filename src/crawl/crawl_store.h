@@ -22,8 +22,7 @@
 struct crawl_load {
 	int which;         /* 0: nodes.csv, 1: nodes.csv.old, 2: done */
 	int fd;            /* the file being read, or -1 */
-	char *buf;
-	size_t have;
+	struct nodes_slice sl;
 	struct nodescsv_reader rd;
 	struct snapshot_id id;
 };

@@ -10,6 +10,7 @@
  * the crawler with its own rows, or by us when the crawler is off.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,36 +219,43 @@ dht_load(struct dht *d)
 		break;
 	}
 
-	char *buf = NULL;
-	size_t len = 0;
-	struct snapshot_id id;
 	for (int k = 0; k < 2; k++) {
 		const char *name = k == 0 ? NODESCSV_FILE : NODESCSV_FILE ".old";
 		struct node_load l = { d, false, name };
-		if (snapshot_read(d->dirfd, name, &buf, &len, &id) < 0)
+		struct nodescsv_reader rd;
+		struct nodes_slice sl = { 0 };
+		struct stat st;
+		int fd = openat(d->dirfd, name, O_RDONLY | O_CLOEXEC), rc;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			if (fd >= 0)
+				close(fd);
 			continue;
-		char *other = NULL;
-		size_t olen = 0;
-		int rc = nodescsv_parse_net(buf, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, &l, &other,
-		                            &olen);
-		free(buf);
-		if (rc < 0) {
-			free(other);
+		}
+		/* Read a slice at a time: no copy of the crawler's many rows is held. */
+		nodescsv_reader_init(&rd, DHT_NETWORK, DHT_DEFAULT_PORT);
+		rd.drop_other = !d->own_nodes_file;
+		while ((rc = nodes_file_read_slice(fd, &sl, &rd, load_node, report_node, &l)) == 1) {
+		}
+		close(fd);
+		free(sl.buf);
+		if (rc == -3)
+			log_warn("dht", "msg=\"cannot read\" file=%s error=\"%s\"", name, strerror(errno));
+		if (rc == -1 || rc == -2) {
+			free(rd.other);
 			/* The crawler, when on, sets an unusable file aside; alone, we do. */
 			if (rc == -1 && d->own_nodes_file &&
 			    snapshot_reject(d->dirfd, name, time(NULL), rej, sizeof(rej)) == 0)
 				log_error("dht", "msg=\"unusable file set aside\" file=%s kept_as=%s", name, rej);
 			continue;
 		}
-		if (d->own_nodes_file) {
-			d->other = other;
-			d->other_len = olen;
-		} else {
-			free(other);
-		}
+		d->other = rd.other;
+		d->other_len = rd.other_len;
 		log_info("dht", "msg=loaded file=%s dht_nodes=%zu", name, d->nodes.count);
-		if (k == 0)
+		if (k == 0) {
+			struct snapshot_id id = { .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+			                          .mtime = st.st_mtim, .exists = 1 };
 			node_log_replay(d, &id);
+		}
 		break;
 	}
 }

@@ -308,6 +308,8 @@ nodescsv_feed(struct nodescsv_reader *r, const char *buf, size_t len, nodescsv_r
 		const char *net = col[C_NETWORK] >= 0 && col[C_NETWORK] < nf ? f[col[C_NETWORK]] : "";
 		/* A row without a network is the prototype's, so ours (infnote). */
 		if (strcmp(*net ? net : NODESCSV_NETWORK, r->network) != 0) {
+			if (r->drop_other)
+				continue;
 			/* Another network's row: kept, its fields put in our column order. */
 			size_t n = 0;
 			for (int k = 0; k < C_COUNT; k++) {

@@ -58,6 +58,7 @@ struct nodescsv_reader {
 	bool have_header;
 	unsigned line;     /* lines fed so far */
 	int col[NODESCSV_COLS];
+	bool drop_other;   /* other networks' rows are skipped, not kept */
 	char *other;
 	size_t other_len, other_cap;
 };

@@ -60,6 +60,32 @@ nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct cha
 	return text;
 }
 
+int
+nodes_file_read_slice(int fd, struct nodes_slice *sl, struct nodescsv_reader *rd, nodescsv_row_fn *row_fn,
+                      nodescsv_report_fn *report, void *ctx)
+{
+	if (!sl->buf && !(sl->buf = malloc(NODESFILE_SLICE)))
+		return -2;
+	ssize_t n = read(fd, sl->buf + sl->have, NODESFILE_SLICE - sl->have);
+	if (n < 0)
+		return errno == EINTR ? 1 : -3;
+	sl->have += (size_t)n;
+	/* Whole lines only; at the end, whatever is left; a line longer than a slice is fed whole (and reported). */
+	size_t use = sl->have;
+	if (n > 0) {
+		while (use > 0 && sl->buf[use - 1] != '\n')
+			use--;
+		if (use == 0 && sl->have == NODESFILE_SLICE)
+			use = sl->have;
+	}
+	int rc = use ? nodescsv_feed(rd, sl->buf, use, row_fn, report, ctx) : 0;
+	memmove(sl->buf, sl->buf + use, sl->have - use);
+	sl->have -= use;
+	if (rc < 0)
+		return rc;
+	return n > 0;
+}
+
 void
 nodes_file_open(struct nodes_file *f, dev_t dev, ino_t ino, uint64_t size, const struct changelog_replay *r,
                 const char *who)

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "base/changelog.h"
+#include "nodes/nodes_csv.h"
 
 #define NODESFILE_LOG "nodes.csv.log"
 #define NODESFILE_COMPACT_MIN (1u << 20) /* a log this small is not worth a rewrite */
@@ -45,6 +46,20 @@ void nodes_file_close(struct nodes_file *f);
  */
 char *nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct changelog_replay *r,
                           size_t *len);
+/*
+ * Reading nodes.csv a slice at a time (no copy of a file of tens of
+ * megabytes is held): each call reads up to NODESFILE_SLICE bytes of fd and
+ * feeds its whole lines to rd. 1: more to read; 0: done; -1, -2: as
+ * nodescsv_feed; -3: a read error (errno). Free buf when done.
+ */
+#define NODESFILE_SLICE (512u * 1024) /* about 2,500 rows, a few milliseconds */
+struct nodes_slice {
+	char *buf;
+	size_t have;
+};
+int nodes_file_read_slice(int fd, struct nodes_slice *sl, struct nodescsv_reader *rd, nodescsv_row_fn *row_fn,
+                          nodescsv_report_fn *report, void *ctx);
+
 /* The writer, after its load of nodes.csv (dev, ino, size): append to its log from now on. */
 void nodes_file_open(struct nodes_file *f, dev_t dev, ino_t ino, uint64_t size, const struct changelog_replay *r,
                      const char *who);

@@ -25,14 +25,15 @@ raw rows of the other network, the torn batch last appended.
   gen DIR STATE TOPO [--nodes N] [--interval S] [--seed N] [--down-span S]
       DIR/nodes.csv (seedd's 33 columns), DIR/zone.csv, the simnet topology.
   drive --pid PID --log FILE --dir DIR --seconds T --out JSON [--hunt]
-        [--hunt-max W] [--extend E] [--extend-frac F] [--term] [--seed N]
+        [--hunt-min W0] [--hunt-max W] [--extend E] [--extend-frac F] [--term] [--seed N]
       Tails seedd's debug log (FILE), stamping each line with the moment it
       was read (never earlier than seedd wrote it). T seconds after seedd's
       crawler has loaded (its "crawl msg=started" line) sends SIGKILL (or
       SIGTERM with --term, then waits for the exit). --hunt: when
       nodes.csv.log.next appears (a compaction began), the kill comes
-      0 to W seconds later; when T is over and the log is past F of the
-      compaction threshold, waits up to E more seconds for one. The JSON
+      W0 to W seconds later (--hunt-min, --hunt-max); when T is over and
+      the log is past F of the compaction threshold, waits up to E more
+      seconds for one (E + 2 once past the threshold itself). The JSON
       holds every check seen (node, kind, age at the kill) and what was on
       disk at the kill.
   tear DIR MODE STATE         append a batch cut short to the log naming
@@ -74,6 +75,7 @@ _F = rb"[0-9][0-9.eE+-]*"
 ROW = re.compile(rb"(\d+\.\d+\.\d+\.\d+),(?:yes|no)," + _TS + rb",(\d+),([a-z0-9]+)," + _TS + rb"," + _TS +
                  rb",(\d+),\d+," + _F + rb",[a-z_]*,(?:|0\.1|1\.1)," + _TS + (rb"," + _F) * 15 +
                  rb",[^,\n]*,[0-9a-f]*,\d+," + _TS + rb"," + _TS)
+TRAILER = re.compile(rb"#batch (0|[1-9][0-9]*) ([0-9a-fA-F]{8})\n")
 GONE = re.compile(rb"(\d+\.\d+\.\d+\.\d+),gone,,(\d+),([a-z0-9]+)")
 
 
@@ -339,13 +341,15 @@ def drive(a):
             comps.append([now, None, fino(p_csv)])
             if a.hunt and kill_at is None:
                 hunted_at = now
-                kill_at = now + rnd.uniform(0.0, a.hunt_max)
+                kill_at = now + rnd.uniform(a.hunt_min, a.hunt_max)
         elif not nx and comps and comps[-1][1] is None:
             comps[-1][1] = now
         if kill_at is not None and now >= kill_at:
             break
         if now >= end and kill_at is None:
-            if not (a.hunt and logb >= a.extend_frac * thr and now < end + a.extend):
+            # Hunting: the log past the threshold means a compaction at the next snapshot; near it, soon.
+            if not (a.hunt and ((logb > thr and now < end + a.extend + 2) or
+                                (logb >= a.extend_frac * thr and now < end + a.extend))):
                 break
         # Hot while a compaction is due at the next snapshot (the log is past the threshold).
         time.sleep(0.0002 if a.hunt and kill_at is None and logb > thr * 0.98 else 0.002)
@@ -410,16 +414,16 @@ def log_batches(data, dev, ino):
         scan, tl = off, None
         while scan < ln:
             if data[scan] == 0x23:
-                nl = data.find(b"\n", scan, scan + 40)
-                m = re.fullmatch(rb"#batch (\d+) ([0-9a-fA-F]+)", data[scan:nl]) if nl >= 0 else None
+                # As changelog_append writes it: "#batch BYTES CRC\n", BYTES in decimal, CRC 8 hex digits.
+                m = TRAILER.match(data, scan, scan + 40)
                 if m:
-                    tl = (int(m.group(1)), int(m.group(2), 16), nl + 1)
+                    tl = (int(m.group(1)), int(m.group(2), 16), m.end())
                 break
             nl = data.find(b"\n", scan)
             if nl < 0:
                 break
             scan = nl + 1
-        if tl is None or tl[0] != scan - off or zlib.crc32(data[off:scan]) != tl[1]:
+        if tl is None or tl[0] != scan - off or zlib.crc32(data[off:scan]) != tl[1] or b"\0" in data[off:scan]:
             torn = True
             break
         rows.append(data[off:scan])
@@ -465,7 +469,10 @@ def replay(d):
     how = {"applied": None, "batches": 0, "torn": False, "stale": [], "rows": 0, "gone": 0,
            "bad_rows": 0, "csv_rows": len(lines), "csv_bytes": len(data), "ino": s.st_ino}
     text = b""
-    for name in ("nodes.csv.log", "nodes.csv.log.next"):
+    # The log that names this nodes.csv applies: nodes.csv.log.next when a compaction
+    # committed nodes.csv and died before its switch (then nodes.csv.log names the
+    # previous one), else nodes.csv.log. Should both name it, .next alone counts.
+    for name in ("nodes.csv.log.next", "nodes.csv.log"):
         try:
             with open(os.path.join(d, name), "rb") as f:
                 ld = f.read()
@@ -475,10 +482,13 @@ def replay(d):
         if r is None:
             how["stale"].append(name)
             continue
-        text += r[0]
-        how["applied"] = name if how["applied"] is None else how["applied"] + "+" + name
-        how["batches"] += r[1]
-        how["torn"] |= r[2]
+        if how["applied"]:
+            how["both"] = True
+            continue
+        text = r[0]
+        how["applied"] = name
+        how["batches"] = r[1]
+        how["torn"] = r[2]
     for line in text.split(b"\n")[:-1]:
         m = GONE.fullmatch(line)
         if m:
@@ -611,9 +621,9 @@ def check(a):
                          "log %r, want %r; left: %s" % (got[:120], want, " ".join(left) or "none"))
 
     print("info replay count=%d csv_rows=%d applied=%s batches=%d torn=%s stale=%s log_rows=%d gone_rows=%d "
-          "required=%d" % (len(state), how["csv_rows"], how["applied"] or "none", how["batches"],
-                           "yes" if how["torn"] else "no", "+".join(how["stale"]) or "none", how["rows"],
-                           how["gone"], required))
+          "required=%d%s" % (len(state), how["csv_rows"], how["applied"] or "none", how["batches"],
+                             "yes" if how["torn"] else "no", "+".join(how["stale"]) or "none", how["rows"],
+                             how["gone"], required, " BOTH LOGS NAME nodes.csv" if how.get("both") else ""))
     if not a.keep_state:
         for ip, n in nodes.items():
             n["cur"] = state.get(ip)
@@ -756,7 +766,8 @@ def main():
     p.add_argument("--seconds", type=float, required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--hunt", action="store_true")
-    p.add_argument("--hunt-max", type=float, default=0.12)
+    p.add_argument("--hunt-min", type=float, default=0.0)
+    p.add_argument("--hunt-max", type=float, default=0.02)
     p.add_argument("--extend", type=float, default=4.0)
     p.add_argument("--extend-frac", type=float, default=0.75)
     p.add_argument("--term", action="store_true")

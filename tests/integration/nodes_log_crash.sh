@@ -111,7 +111,8 @@ echo "simnet: $(cat "$TMPBASE/sim.ready"), setup $((SECONDS - t_start)) s"
 
 common=(--zone nl.test --allow-private --interval "$INTERVAL" --timeout 2 --concurrency 256
 	--snapshot-interval 1 --resolver "$RES:$port" --log-level debug)
-hmax=0.15        # the hunt's longest delay: the longest compaction seen yet
+wmin=0.025       # the shortest compaction seen yet (nodes.csv.log.next's life), s
+wseen=0
 seen=0           # compactions seen
 hunted=0         # of which hunted
 compacted=""     # rounds in which nodes.csv was replaced
@@ -149,7 +150,13 @@ for round in $(seq 1 "$ROUNDS"); do
 	secs=$(( 15 + RANDOM % 46 ))   # tenths: 1.5 to 6 s
 	hunt=()
 	if [ $((seen % 2)) = 0 ]; then
-		hunt=(--hunt --hunt-max "$hmax")
+		# Mostly while nodes.csv.tmp is written (up to 0.9 of the shortest compaction seen);
+		# every third hunt near its end: after the commit, before the switch, or just after.
+		if [ $((hunted % 3)) = 2 ]; then
+			hunt=(--hunt --hunt-min "$(awk -v w="$wmin" 'BEGIN { print w * 0.7 }')" --hunt-max "$(awk -v w="$wmin" 'BEGIN { print w * 1.1 }')")
+		else
+			hunt=(--hunt --hunt-max "$(awk -v w="$wmin" 'BEGIN { print w * 0.9 }')")
+		fi
 		# None yet two thirds of the way: wait for one (the log grows 150-250 KB a second).
 		[ "$seen" = 0 ] && [ "$round" -ge $(( ROUNDS * 2 / 3 )) ] && hunt+=(--extend 25 --extend-frac 0)
 	fi
@@ -161,7 +168,10 @@ for round in $(seq 1 "$ROUNDS"); do
 		[ ${#hunt[@]} -gt 0 ] && hunted=$((hunted + 1))
 		seen=$((seen + J_ncomp))
 	fi
-	[ -n "$J_window" ] && hmax=$(awk -v w="$J_window" -v h="$hmax" 'BEGIN { w *= 1.1; print (w > h || h == 0.15) ? w : h }')
+	if [ -n "$J_window" ]; then
+		wmin=$(awk -v w="$J_window" -v m="$wmin" -v n="$wseen" 'BEGIN { print (n == 0 || w < m) ? w : m }')
+		wseen=1
+	fi
 	[ "$J_cut" != none ] && cuts="$cuts $round"
 	[ "$ino0" != "$(ino "$dir/nodes.csv")" ] && compacted="$compacted $round"
 	summary="killed ${J_kill_s}s after the load (${hunt[0]:+hunting, }$J_n checks, $J_rate/s, outages $J_outages);"
