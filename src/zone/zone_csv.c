@@ -303,7 +303,7 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 			return;
 		}
 		for (size_t i = 0; i < s->n; i++) {
-			const uint8_t *p = s->nodes[i].ip;
+			const uint8_t *p = nodeset_ip(s, i);
 			v[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 		}
 		sort_u32(v, v + s->n, s->n); /* stable files diff well */
@@ -328,7 +328,7 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 		return;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		ips[i] = s->nodes[i].ip;
+		ips[i] = nodeset_ip(s, i);
 	sort_alen = s->alen;
 	qsort(ips, s->n, sizeof(*ips), ip_cmp); /* stable files diff well */
 	for (size_t i = 0; i < s->n; i++) {
