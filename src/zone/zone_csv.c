@@ -71,19 +71,48 @@ push_rr(struct zonefile_parsed *p, const struct zone_rr *rr)
 	return 0;
 }
 
+/* Room for one more row of alen bytes; -1 when memory ran out. */
+static int
+node_room(uint8_t **v, size_t n, size_t *cap, size_t alen)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	uint8_t *nv = realloc(*v, ncap * alen);
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 static int
 push_node(struct zonefile_parsed *p, const struct addr *a)
 {
-	if (p->nnodes == p->ncap) {
-		size_t ncap = p->ncap ? p->ncap * 2 : 64;
-		struct addr *n = realloc(p->nodes, ncap * sizeof(*n));
-		if (n == NULL)
+	if (a->family == AF_INET) {
+		if (node_room(&p->node4, p->n4, &p->cap4, 4) < 0)
 			return -1;
-		p->nodes = n;
-		p->ncap = ncap;
+		memcpy(p->node4 + 4 * p->n4++, a->ip, 4);
+	} else {
+		if (node_room(&p->node6, p->n6, &p->cap6, 16) < 0)
+			return -1;
+		memcpy(p->node6 + 16 * p->n6++, a->ip, 16);
 	}
-	p->nodes[p->nnodes++] = *a;
+	p->nnodes++;
 	return 0;
+}
+
+void
+zonefile_node(const struct zonefile_parsed *p, size_t i, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (i < p->n4) {
+		a->family = AF_INET;
+		memcpy(a->ip, p->node4 + 4 * i, 4);
+	} else {
+		a->family = AF_INET6;
+		memcpy(a->ip, p->node6 + 16 * (i - p->n4), 16);
+	}
 }
 
 static const struct zone_rr *conflict_rr;
@@ -178,12 +207,24 @@ zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	if (memchr(buf, '\0', len) != NULL)
-		return -1; /* binary, not a zone.csv */
+	/* One pass for both: a NUL (binary, not a zone.csv) and the line count. */
+	size_t lines = 1;
+	unsigned char nul = 0;
+	for (size_t i = 0; i < len; i++) {
+		nul |= buf[i] == '\0';
+		lines += buf[i] == '\n';
+	}
+	if (nul)
+		return -1;
 	csv_init(&c, buf, len);
 	n = csv_next(&c, line, f);
 	if (n != 2 || zonefile_parse_soa(f[0], f[1], &out->soa) < 0)
 		return -1;
+	/* Room for every line as an IPv4 node row (the bulk of a seeder's zone): no regrowth. */
+	out->node4 = malloc(lines * 4);
+	if (out->node4 == NULL)
+		goto oom;
+	out->cap4 = lines;
 
 	while ((n = csv_next(&c, line, f)) != 0) {
 		struct zone_rr rr;
@@ -255,10 +296,12 @@ void
 zonefile_parsed_free(struct zonefile_parsed *p)
 {
 	free(p->rr);
-	free(p->nodes);
+	free(p->node4);
+	free(p->node6);
 	p->rr = NULL;
-	p->nodes = NULL;
-	p->nrr = p->nnodes = 0;
+	p->node4 = p->node6 = NULL;
+	p->nrr = p->nnodes = p->n4 = p->n6 = 0;
+	p->cap4 = p->cap6 = 0;
 }
 
 static size_t sort_alen;

@@ -89,17 +89,15 @@ apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool star
 	p->nrr = 0;
 
 	unsigned held = 0, full = 0;
-	size_t n4 = 0;
-	for (size_t i = 0; i < p->nnodes; i++)
-		n4 += p->nodes[i].family == AF_INET;
-	zone_node_reserve(z, n4, p->nnodes - n4); /* best effort: adds grow as needed */
+	zone_node_reserve(z, p->n4, p->n6); /* best effort: adds grow as needed */
 	for (size_t i = 0; i < p->nnodes; i++) {
-		const struct addr *a = &p->nodes[i];
-		if (!zs->allow_private && !addr_is_global(a)) {
+		struct addr a;
+		zonefile_node(p, i, &a);
+		if (!zs->allow_private && !addr_is_global(&a)) {
 			held++;
 			continue;
 		}
-		if (zone_node_add(z, a) < 0)
+		if (zone_node_add(z, &a) < 0)
 			full++;
 	}
 	if (held > 0)
