@@ -198,6 +198,41 @@ drop_conflicts(struct zonefile_parsed *p, zonefile_report_fn *report, void *ctx)
 	return 0;
 }
 
+/*
+ * The row zonefile_format writes for an IPv4 node, exactly: the apex as
+ * dname_to_text spells it, a comma, a dotted quad as inet_pton(3) takes
+ * it (1-3 digits, no leading zero, at most 255), "\n" or the end. Its
+ * length with the "\n", or 0 for anything else: the general path decides
+ * those, so this only has to be right for what it accepts.
+ */
+static size_t
+apex_ipv4_row(const char *p, size_t avail, const char *atext, size_t atl, uint8_t ip[4])
+{
+	const char *q, *end = p + avail;
+
+	if (avail < atl + 8 || memcmp(p, atext, atl) != 0 || p[atl] != ',')
+		return 0;
+	q = p + atl + 1;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		int j = 0;
+		for (; j < 3 && q + j < end && q[j] >= '0' && q[j] <= '9'; j++)
+			v = v * 10 + (unsigned)(q[j] - '0');
+		if (j == 0 || (j > 1 && q[0] == '0') || v > 255)
+			return 0;
+		ip[i] = (uint8_t)v;
+		q += j;
+		if (i < 3) {
+			if (q == end || *q != '.')
+				return 0;
+			q++;
+		}
+	}
+	if (q < end && *q != '\n')
+		return 0; /* "\r\n", spaces, more fields: the general path */
+	return (size_t)(q - p) + (q < end);
+}
+
 int
 zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
                struct zonefile_parsed *out, zonefile_report_fn *report, void *ctx)
@@ -207,15 +242,12 @@ zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	/* One pass for both: a NUL (binary, not a zone.csv) and the line count. */
+	if (memchr(buf, '\0', len) != NULL)
+		return -1; /* binary, not a zone.csv */
+	/* memchr, not a byte loop: a tenth of the time over 2.5 MB. */
 	size_t lines = 1;
-	unsigned char nul = 0;
-	for (size_t i = 0; i < len; i++) {
-		nul |= buf[i] == '\0';
-		lines += buf[i] == '\n';
-	}
-	if (nul)
-		return -1;
+	for (const char *q = buf, *e = buf + len; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+		lines++;
 	csv_init(&c, buf, len);
 	n = csv_next(&c, line, f);
 	if (n != 2 || zonefile_parse_soa(f[0], f[1], &out->soa) < 0)
@@ -226,10 +258,34 @@ zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
 		goto oom;
 	out->cap4 = lines;
 
-	while ((n = csv_next(&c, line, f)) != 0) {
+	/* The fast path reads apex rows as the general one would: only if the text names the apex. */
+	char atext[DNAME_TEXT_MAX];
+	uint8_t back[DNAME_MAX];
+	dname_to_text(apex, atext, sizeof(atext));
+	size_t atl = dname_from_text(back, atext) >= 0 && dname_len(back) == dname_len(apex) &&
+	             memcmp(back, apex, dname_len(apex)) == 0 ? strlen(atext) : 0;
+
+	for (;;) {
 		struct zone_rr rr;
 		struct addr a;
 		const char *why = NULL;
+		size_t used;
+
+		uint8_t ip4[4];
+		if (atl > 0 && (used = apex_ipv4_row(c.p + c.off, c.len - c.off, atext, atl, ip4)) > 0) {
+			csv_skip_line(&c, used);
+			a = (struct addr){ .family = AF_INET };
+			memcpy(a.ip, ip4, 4);
+			if (addr_is_unusable(&a)) {
+				report(ctx, c.line, "unspecified, multicast or broadcast address");
+				out->skipped++;
+			} else if (push_node(out, &a) < 0) {
+				goto oom;
+			}
+			continue;
+		}
+		if ((n = csv_next(&c, line, f)) == 0)
+			break;
 
 		memset(&rr, 0, sizeof(rr));
 		rr.line = c.line;
