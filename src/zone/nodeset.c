@@ -75,6 +75,13 @@ find_slot(const struct nodeset *s, const uint8_t *ip)
 	return i;
 }
 
+void
+nodeset_prefetch(const struct nodeset *s, const uint8_t *ip)
+{
+	if (s->nslots > 0)
+		__builtin_prefetch(&s->slots[(size_t)hash_ip(s, ip) & (s->nslots - 1)]);
+}
+
 static size_t
 find_bslot(const struct nodeset *s, uint32_t key)
 {

@@ -49,6 +49,12 @@ void nodeset_init(struct nodeset *s, size_t alen, size_t max, uint64_t seed);
 int nodeset_add(struct nodeset *s, const uint8_t *ip);
 /* Room for n members at once (a load): no rehash or regrowth on the way. -1: out of memory. */
 int nodeset_reserve(struct nodeset *s, size_t n);
+/*
+ * A hint that ip is added or looked up soon: its hash slot is brought
+ * into the cache meanwhile. A load of 100,000 rows waited on those random
+ * reads more than it computed; a few rows ahead hides most of the wait.
+ */
+void nodeset_prefetch(const struct nodeset *s, const uint8_t *ip);
 /* 1 removed, 0 absent. */
 int nodeset_del(struct nodeset *s, const uint8_t *ip);
 int nodeset_has(const struct nodeset *s, const uint8_t *ip);
