@@ -187,7 +187,8 @@ nodeset_add(struct nodeset *s, const uint8_t *ip)
 {
 	size_t slot = 0;
 
-	if (s->n > 0 && s->slots[slot = find_slot(s, ip)] != 0)
+	/* No hash yet (nothing added or reserved): the rehash below makes one. */
+	if (s->nslots > 0 && s->slots[slot = find_slot(s, ip)] != 0)
 		return 0;
 	if (s->n >= s->max)
 		return -1;
