@@ -28,6 +28,12 @@
 #include "zone/zone_store.h"
 
 #define POLL_MS 1000
+/*
+ * zonestore_verify (format the whole zone, read zone.csv again, compare)
+ * waits this long after start: on the loop's first turn no query has come
+ * in yet, and the check held the first answers for as long as it took.
+ */
+#define VERIFY_DELAY_MS 1000
 
 struct seedd {
 	struct config cfg;
@@ -41,7 +47,7 @@ struct seedd {
 	struct dht dht;
 	struct http_server http;
 	struct metrics_src metrics;
-	int snapshot_timer, poll_timer;
+	int snapshot_timer, poll_timer, verify_timer;
 };
 
 static void
@@ -86,16 +92,24 @@ on_snapshot(struct loop *l, void *arg)
 	loop_timer_arm(l, s->snapshot_timer, (int64_t)s->cfg.snapshot_interval * 1000);
 }
 
+/* Once, after start: does zone.csv say what is served? (left out of the load to answer sooner) */
+static void
+on_verify(struct loop *l, void *arg)
+{
+	struct seedd *s = arg;
+
+	(void)l;
+	if (s->store.verify) {
+		zonestore_verify(&s->store, &s->zone);
+		zonestore_save(&s->store, &s->zone, false);
+	}
+}
+
 static void
 on_poll(struct loop *l, void *arg)
 {
 	struct seedd *s = arg;
 
-	/* The first turn: does zone.csv say what is served? (left out of the load to answer sooner) */
-	if (s->store.verify) {
-		zonestore_verify(&s->store, &s->zone);
-		zonestore_save(&s->store, &s->zone, false);
-	}
 	bool was_dirty = s->store.dirty;
 
 	uint32_t serial = s->zone.soa.serial;
@@ -306,8 +320,10 @@ main(int argc, char **argv)
 	}
 	s.snapshot_timer = loop_timer_new(&s.loop, on_snapshot, &s);
 	s.poll_timer = loop_timer_new(&s.loop, on_poll, &s);
+	s.verify_timer = loop_timer_new(&s.loop, on_verify, &s);
 	loop_timer_arm(&s.loop, s.snapshot_timer, (int64_t)s.cfg.snapshot_interval * 1000);
-	loop_timer_arm(&s.loop, s.poll_timer, 0); /* first run: zonestore_verify */
+	loop_timer_arm(&s.loop, s.poll_timer, 0);
+	loop_timer_arm(&s.loop, s.verify_timer, VERIFY_DELAY_MS);
 
 	if (s.cfg.have_user) {
 		if (drop_privileges(&s.cfg, dirfd) < 0)

@@ -56,3 +56,10 @@ csv_next(struct csv *c, char buf[CSV_LINE_MAX], char *fields[CSV_FIELDS_MAX])
 	}
 	return 0;
 }
+
+void
+csv_skip_line(struct csv *c, size_t n)
+{
+	c->off += n;
+	c->line++;
+}

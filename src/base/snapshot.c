@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/prefault.h"
+
 static int
 write_all(int fd, const char *buf, size_t len)
 {
@@ -179,6 +181,7 @@ snapshot_read(int dirfd, const char *name, char **out, size_t *outlen, struct sn
 	char *buf = malloc(cap);
 	if (buf == NULL)
 		goto fail;
+	prefault(buf, cap); /* read() fills it whole */
 	for (;;) {
 		if (len + 1 == cap) {
 			/* The file grew while we read: read the rest up to the cap. */

@@ -377,7 +377,7 @@ zone_set(struct crawl_core *k, const struct nodeset *set, int family, uint16_t p
 	for (size_t j = 0; j < set->n; j++) {
 		struct addr a = { .family = family, .port = port };
 		bool fresh = false;
-		memcpy(a.ip, set->nodes[j].ip, set->alen);
+		memcpy(a.ip, nodeset_ip(set, j), set->alen);
 		uint32_t i = nodes_find(&k->nodes, &a);
 		/* A node row with no history: published as the last known state, checked first. */
 		if (i == NODE_NONE && (i = crawl_core_learn(k, &a, false, now, &fresh)) == NODE_NONE)

@@ -1,10 +1,11 @@
 #include "zone/nodeset.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/hashmix.h"
-
+#include "base/prefault.h"
 
 static uint64_t
 hash_ip(const struct nodeset *s, const uint8_t *ip)
@@ -41,6 +42,7 @@ nodeset_clear(struct nodeset *s)
 {
 	for (size_t i = 0; i < s->nb; i++)
 		free(s->buckets[i].members);
+	free(s->ips);
 	free(s->nodes);
 	free(s->slots);
 	free(s->buckets);
@@ -49,15 +51,35 @@ nodeset_clear(struct nodeset *s)
 	nodeset_init(s, s->alen, s->max, s->seed);
 }
 
+const uint8_t *
+nodeset_ip(const struct nodeset *s, size_t i)
+{
+	return s->ips + i * s->alen;
+}
+
+static bool
+same_ip(const struct nodeset *s, size_t i, const uint8_t *ip)
+{
+	/* A fixed size lets the compiler compare in registers: this runs on every probe. */
+	return s->alen == 4 ? memcmp(nodeset_ip(s, i), ip, 4) == 0 : memcmp(nodeset_ip(s, i), ip, 16) == 0;
+}
+
 /* Slot of ip in the address hash, or of the empty slot where it would go. */
 static size_t
 find_slot(const struct nodeset *s, const uint8_t *ip)
 {
 	size_t mask = s->nslots - 1, i = (size_t)hash_ip(s, ip) & mask;
 
-	while (s->slots[i] != 0 && memcmp(s->nodes[s->slots[i] - 1].ip, ip, s->alen) != 0)
+	while (s->slots[i] != 0 && !same_ip(s, s->slots[i] - 1, ip))
 		i = (i + 1) & mask;
 	return i;
+}
+
+void
+nodeset_prefetch(const struct nodeset *s, const uint8_t *ip)
+{
+	if (s->nslots > 0)
+		__builtin_prefetch(&s->slots[(size_t)hash_ip(s, ip) & (s->nslots - 1)]);
 }
 
 static size_t
@@ -87,7 +109,7 @@ rehash(struct nodeset *s, size_t nslots)
 	s->bslots = bslots;
 	s->nslots = s->nbslots = nslots;
 	for (size_t i = 0; i < s->n; i++)
-		s->slots[find_slot(s, s->nodes[i].ip)] = (uint32_t)i + 1;
+		s->slots[find_slot(s, nodeset_ip(s, i))] = (uint32_t)i + 1;
 	for (size_t i = 0; i < s->nb; i++)
 		s->bslots[find_bslot(s, s->buckets[i].key)] = (uint32_t)i + 1;
 	return 0;
@@ -109,6 +131,24 @@ grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* Room for need nodes: the address and position arrays share one capacity. */
+static int
+grow_nodes(struct nodeset *s, size_t need)
+{
+	size_t cap = s->cap;
+
+	if (grow((void **)&s->nodes, &cap, need, sizeof(*s->nodes)) < 0)
+		return -1;
+	if (cap != s->cap) {
+		uint8_t *ips = realloc(s->ips, cap * s->alen);
+		if (ips == NULL)
+			return -1; /* nodes is merely larger than cap says: harmless */
+		s->ips = ips;
+		s->cap = cap;
+	}
+	return 0;
+}
+
 int
 nodeset_reserve(struct nodeset *s, size_t n)
 {
@@ -119,7 +159,15 @@ nodeset_reserve(struct nodeset *s, size_t n)
 		ns *= 2;
 	if (ns > s->nslots && rehash(s, ns) < 0)
 		return -1;
-	return grow((void **)&s->nodes, &s->cap, n, sizeof(*s->nodes));
+	if (grow_nodes(s, n) < 0)
+		return -1;
+	/* A load fills these whole (the hash at least a quarter: every page): fault them in at once. */
+	prefault(s->slots, s->nslots * sizeof(*s->slots));
+	if (n > s->n) {
+		prefault(s->ips + s->n * s->alen, (n - s->n) * s->alen);
+		prefault(s->nodes + s->n, (n - s->n) * sizeof(*s->nodes));
+	}
+	return 0;
 }
 
 size_t
@@ -137,14 +185,20 @@ nodeset_has(const struct nodeset *s, const uint8_t *ip)
 int
 nodeset_add(struct nodeset *s, const uint8_t *ip)
 {
-	if (s->n > 0 && s->slots[find_slot(s, ip)] != 0)
+	size_t slot = 0;
+
+	/* No hash yet (nothing added or reserved): the rehash below makes one. */
+	if (s->nslots > 0 && s->slots[slot = find_slot(s, ip)] != 0)
 		return 0;
 	if (s->n >= s->max)
 		return -1;
 	/* Keep both hashes at most half full; buckets never outnumber nodes. */
-	if ((s->n + 1) * 2 > s->nslots && rehash(s, s->nslots ? s->nslots * 2 : 64) < 0)
-		return -1;
-	if (grow((void **)&s->nodes, &s->cap, s->n + 1, sizeof(*s->nodes)) < 0)
+	if ((s->n + 1) * 2 > s->nslots) {
+		if (rehash(s, s->nslots ? s->nslots * 2 : 64) < 0)
+			return -1;
+		slot = find_slot(s, ip);
+	}
+	if (grow_nodes(s, s->n + 1) < 0)
 		return -1;
 
 	uint32_t key = prefix_key(s, ip);
@@ -172,12 +226,11 @@ nodeset_add(struct nodeset *s, const uint8_t *ip)
 		return -1;
 
 	struct nodeset_node *nd = &s->nodes[s->n];
-	memset(nd, 0, sizeof(*nd));
-	memcpy(nd->ip, ip, s->alen);
+	memcpy(s->ips + s->n * s->alen, ip, s->alen);
 	nd->bucket = s->bslots[bslot] - 1;
 	nd->pos = b->n;
 	b->members[b->n++] = (uint32_t)s->n;
-	s->slots[find_slot(s, ip)] = (uint32_t)++s->n;
+	s->slots[slot] = (uint32_t)++s->n; /* slot: found above, after any rehash */
 	return 1;
 }
 
@@ -206,7 +259,7 @@ slot_delete(uint32_t *slots, size_t nslots, size_t i,
 static size_t
 node_home(const struct nodeset *s, uint32_t v)
 {
-	return (size_t)hash_ip(s, s->nodes[v - 1].ip) & (s->nslots - 1);
+	return (size_t)hash_ip(s, nodeset_ip(s, v - 1)) & (s->nslots - 1);
 }
 
 static size_t
@@ -255,7 +308,8 @@ nodeset_del(struct nodeset *s, const uint8_t *ip)
 	uint32_t ln = (uint32_t)s->n - 1;
 	if (idx != ln) {
 		s->nodes[idx] = s->nodes[ln];
-		s->slots[find_slot(s, s->nodes[idx].ip)] = idx + 1;
+		memcpy(s->ips + idx * s->alen, nodeset_ip(s, ln), s->alen);
+		s->slots[find_slot(s, nodeset_ip(s, idx))] = idx + 1;
 		s->buckets[s->nodes[idx].bucket].members[s->nodes[idx].pos] = idx;
 	}
 	s->n--;
@@ -284,7 +338,7 @@ take_member(struct nodeset *s, struct nodeset_bucket *b, uint32_t pos, struct rn
 		s->nodes[c].pos = pos;
 		s->nodes[a].pos = j;
 	}
-	return s->nodes[c].ip;
+	return nodeset_ip(s, c);
 }
 
 size_t

@@ -71,19 +71,48 @@ push_rr(struct zonefile_parsed *p, const struct zone_rr *rr)
 	return 0;
 }
 
+/* Room for one more row of alen bytes; -1 when memory ran out. */
+static int
+node_room(uint8_t **v, size_t n, size_t *cap, size_t alen)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	uint8_t *nv = realloc(*v, ncap * alen);
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 static int
 push_node(struct zonefile_parsed *p, const struct addr *a)
 {
-	if (p->nnodes == p->ncap) {
-		size_t ncap = p->ncap ? p->ncap * 2 : 64;
-		struct addr *n = realloc(p->nodes, ncap * sizeof(*n));
-		if (n == NULL)
+	if (a->family == AF_INET) {
+		if (node_room(&p->node4, p->n4, &p->cap4, 4) < 0)
 			return -1;
-		p->nodes = n;
-		p->ncap = ncap;
+		memcpy(p->node4 + 4 * p->n4++, a->ip, 4);
+	} else {
+		if (node_room(&p->node6, p->n6, &p->cap6, 16) < 0)
+			return -1;
+		memcpy(p->node6 + 16 * p->n6++, a->ip, 16);
 	}
-	p->nodes[p->nnodes++] = *a;
+	p->nnodes++;
 	return 0;
+}
+
+void
+zonefile_node(const struct zonefile_parsed *p, size_t i, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (i < p->n4) {
+		a->family = AF_INET;
+		memcpy(a->ip, p->node4 + 4 * i, 4);
+	} else {
+		a->family = AF_INET6;
+		memcpy(a->ip, p->node6 + 16 * (i - p->n4), 16);
+	}
 }
 
 static const struct zone_rr *conflict_rr;
@@ -169,6 +198,41 @@ drop_conflicts(struct zonefile_parsed *p, zonefile_report_fn *report, void *ctx)
 	return 0;
 }
 
+/*
+ * The row zonefile_format writes for an IPv4 node, exactly: the apex as
+ * dname_to_text spells it, a comma, a dotted quad as inet_pton(3) takes
+ * it (1-3 digits, no leading zero, at most 255), "\n" or the end. Its
+ * length with the "\n", or 0 for anything else: the general path decides
+ * those, so this only has to be right for what it accepts.
+ */
+static size_t
+apex_ipv4_row(const char *p, size_t avail, const char *atext, size_t atl, uint8_t ip[4])
+{
+	const char *q, *end = p + avail;
+
+	if (avail < atl + 8 || memcmp(p, atext, atl) != 0 || p[atl] != ',')
+		return 0;
+	q = p + atl + 1;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		int j = 0;
+		for (; j < 3 && q + j < end && q[j] >= '0' && q[j] <= '9'; j++)
+			v = v * 10 + (unsigned)(q[j] - '0');
+		if (j == 0 || (j > 1 && q[0] == '0') || v > 255)
+			return 0;
+		ip[i] = (uint8_t)v;
+		q += j;
+		if (i < 3) {
+			if (q == end || *q != '.')
+				return 0;
+			q++;
+		}
+	}
+	if (q < end && *q != '\n')
+		return 0; /* "\r\n", spaces, more fields: the general path */
+	return (size_t)(q - p) + (q < end);
+}
+
 int
 zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
                struct zonefile_parsed *out, zonefile_report_fn *report, void *ctx)
@@ -180,15 +244,48 @@ zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
 	memset(out, 0, sizeof(*out));
 	if (memchr(buf, '\0', len) != NULL)
 		return -1; /* binary, not a zone.csv */
+	/* memchr, not a byte loop: a tenth of the time over 2.5 MB. */
+	size_t lines = 1;
+	for (const char *q = buf, *e = buf + len; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+		lines++;
 	csv_init(&c, buf, len);
 	n = csv_next(&c, line, f);
 	if (n != 2 || zonefile_parse_soa(f[0], f[1], &out->soa) < 0)
 		return -1;
+	/* Room for every line as an IPv4 node row (the bulk of a seeder's zone): no regrowth. */
+	out->node4 = malloc(lines * 4);
+	if (out->node4 == NULL)
+		goto oom;
+	out->cap4 = lines;
 
-	while ((n = csv_next(&c, line, f)) != 0) {
+	/* The fast path reads apex rows as the general one would: only if the text names the apex. */
+	char atext[DNAME_TEXT_MAX];
+	uint8_t back[DNAME_MAX];
+	dname_to_text(apex, atext, sizeof(atext));
+	size_t atl = dname_from_text(back, atext) >= 0 && dname_len(back) == dname_len(apex) &&
+	             memcmp(back, apex, dname_len(apex)) == 0 ? strlen(atext) : 0;
+
+	for (;;) {
 		struct zone_rr rr;
 		struct addr a;
 		const char *why = NULL;
+		size_t used;
+
+		uint8_t ip4[4];
+		if (atl > 0 && (used = apex_ipv4_row(c.p + c.off, c.len - c.off, atext, atl, ip4)) > 0) {
+			csv_skip_line(&c, used);
+			a = (struct addr){ .family = AF_INET };
+			memcpy(a.ip, ip4, 4);
+			if (addr_is_unusable(&a)) {
+				report(ctx, c.line, "unspecified, multicast or broadcast address");
+				out->skipped++;
+			} else if (push_node(out, &a) < 0) {
+				goto oom;
+			}
+			continue;
+		}
+		if ((n = csv_next(&c, line, f)) == 0)
+			break;
 
 		memset(&rr, 0, sizeof(rr));
 		rr.line = c.line;
@@ -255,10 +352,12 @@ void
 zonefile_parsed_free(struct zonefile_parsed *p)
 {
 	free(p->rr);
-	free(p->nodes);
+	free(p->node4);
+	free(p->node6);
 	p->rr = NULL;
-	p->nodes = NULL;
-	p->nrr = p->nnodes = 0;
+	p->node4 = p->node6 = NULL;
+	p->nrr = p->nnodes = p->n4 = p->n6 = 0;
+	p->cap4 = p->cap6 = 0;
 }
 
 static size_t sort_alen;
@@ -303,7 +402,7 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 			return;
 		}
 		for (size_t i = 0; i < s->n; i++) {
-			const uint8_t *p = s->nodes[i].ip;
+			const uint8_t *p = nodeset_ip(s, i);
 			v[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 		}
 		sort_u32(v, v + s->n, s->n); /* stable files diff well */
@@ -328,7 +427,7 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 		return;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		ips[i] = s->nodes[i].ip;
+		ips[i] = nodeset_ip(s, i);
 	sort_alen = s->alen;
 	qsort(ips, s->n, sizeof(*ips), ip_cmp); /* stable files diff well */
 	for (size_t i = 0; i < s->n; i++) {

@@ -23,8 +23,10 @@ struct zonefile_parsed {
 	struct zone_soa soa;
 	struct zone_rr *rr; /* static rows, file order (malloc'd) */
 	size_t nrr, rrcap;
-	struct addr *nodes; /* node rows (malloc'd) */
-	size_t nnodes, ncap;
+	/* Node rows, each family in file order: 4 or 16 address bytes a row (malloc'd). */
+	uint8_t *node4, *node6;
+	size_t n4, n6, cap4, cap6;
+	size_t nnodes;      /* n4 + n6 */
 	unsigned skipped;   /* malformed rows */
 };
 
@@ -33,6 +35,8 @@ typedef void zonefile_report_fn(void *ctx, unsigned line, const char *why);
 int zonefile_parse(const char *buf, size_t len, const uint8_t *apex,
                    struct zonefile_parsed *out, zonefile_report_fn *report, void *ctx);
 void zonefile_parsed_free(struct zonefile_parsed *p);
+/* Node row i (0 <= i < nnodes): the IPv4 ones first, then the IPv6 ones. */
+void zonefile_node(const struct zonefile_parsed *p, size_t i, struct addr *a);
 
 /* zone.csv text of the zone (malloc'd, NUL-terminated); NULL when out of memory. */
 char *zonefile_format(const struct zone *z, size_t *len);

@@ -76,9 +76,12 @@ check_parsed(const struct zonefile_parsed *p)
 			__builtin_trap();
 		}
 	}
+	REQUIRE(p->nnodes == p->n4 + p->n6);
 	for (size_t i = 0; i < p->nnodes; i++) {
-		REQUIRE(p->nodes[i].family == AF_INET || p->nodes[i].family == AF_INET6);
-		REQUIRE(!addr_is_unusable(&p->nodes[i]));
+		struct addr a;
+		zonefile_node(p, i, &a);
+		REQUIRE(a.family == (i < p->n4 ? AF_INET : AF_INET6));
+		REQUIRE(!addr_is_unusable(&a));
 	}
 }
 
@@ -124,8 +127,11 @@ apply(struct zone *z, struct zonefile_parsed *p)
 		__builtin_trap(); /* only out of memory: the fuzzer's rss limit would say so first */
 	p->rr = NULL;
 	p->nrr = 0;
-	for (size_t i = 0; i < p->nnodes; i++)
-		REQUIRE(zone_node_add(z, &p->nodes[i]) >= 0);
+	for (size_t i = 0; i < p->nnodes; i++) {
+		struct addr a;
+		zonefile_node(p, i, &a);
+		REQUIRE(zone_node_add(z, &a) >= 0);
+	}
 	zonefile_parsed_free(p);
 }
 
@@ -140,7 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = zonefile_parse((const char *)data, size, apex, &p1, report, &r1);
 	REQUIRE(rc == 0 || rc == -1);
 	if (rc != 0) {
-		REQUIRE(p1.rr == NULL && p1.nodes == NULL);
+		REQUIRE(p1.rr == NULL && p1.node4 == NULL && p1.node6 == NULL);
 		zonefile_parsed_free(&p1);
 		return 0;
 	}

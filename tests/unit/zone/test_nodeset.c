@@ -100,4 +100,16 @@ test_nodeset(void)
 	ip[3] = 3;
 	CHECK("cap", nodeset_add(&s, ip) == -1 && s.n == 2);
 	nodeset_clear(&s);
+
+	/* Regression: the first add after a reserve, or into a set emptied by deletes, went to slot 0. */
+	nodeset_init(&s, 4, 100000, 5);
+	CHECK("reserve", nodeset_reserve(&s, 100000) == 0);
+	ip[0] = 8; ip[1] = 8; ip[2] = 8; ip[3] = 8;
+	CHECK("first add after a reserve", nodeset_add(&s, ip) == 1 && nodeset_has(&s, ip));
+	CHECK("...then a duplicate", nodeset_add(&s, ip) == 0 && s.n == 1);
+	CHECK("emptied", nodeset_del(&s, ip) == 1 && s.n == 0);
+	ip[3] = 9;
+	CHECK("first add into an emptied set", nodeset_add(&s, ip) == 1 && nodeset_has(&s, ip));
+	CHECK("...then a duplicate", nodeset_add(&s, ip) == 0 && s.n == 1);
+	nodeset_clear(&s);
 }

@@ -99,8 +99,11 @@ test_zonefile(void)
 	z.soa = p.soa;
 	zone_set_static(&z, p.rr, p.nrr);
 	p.rr = NULL;
-	for (size_t i = 0; i < p.nnodes; i++)
-		zone_node_add(&z, &p.nodes[i]);
+	for (size_t i = 0; i < p.nnodes; i++) {
+		struct addr a;
+		zonefile_node(&p, i, &a);
+		zone_node_add(&z, &a);
+	}
 	zonefile_parsed_free(&p);
 	size_t len;
 	char *text = zonefile_format(&z, &len);
