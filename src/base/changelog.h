@@ -10,15 +10,18 @@
  *   #seedd-log base=DEV:INO        the version of NAME it applies to
  *   ROW...                          a batch: whole CSV rows
  *   #batch BYTES CRC32             its trailer: the rows' length and CRC
- * A batch without a good trailer (a crash in mid-append) is ignored with
- * all after it, and cut off when the log is next opened for appending.
+ * A batch without a good trailer (a crash in mid-append), or holding a
+ * NUL byte, is ignored with all after it, and cut off when the log is next
+ * opened for appending. A trailer is exactly what changelog_append writes
+ * (decimal length, eight hex digits); append takes whole rows only.
  *
  * Compaction: the new NAME is written to NAME.tmp (its inode known), then
  * NAME.log.next is started naming that inode; until the new NAME is
  * committed every batch goes to both logs; then NAME.log.next replaces
  * NAME.log. A crash at any step leaves a NAME and a log naming it (or a
  * stale log naming the previous version, which is skipped): never a lost
- * batch, never an old row replayed over a newer NAME.
+ * batch, never an old row replayed over a newer NAME. A NAME.log.next
+ * naming NAME is read alone: it holds every batch since NAME was written.
  * Functions return 0 or -1 with errno set.
  */
 #ifndef SEEDD_CHANGELOG_H
