@@ -280,7 +280,6 @@ nodes_schedule(struct nodes *t, uint32_t i, int64_t due)
 
 	if (nd->flags & NODE_FRESH)
 		nodes_unqueue(t, i);
-	nd->due = due;
 	if (t->hpos[i]) {
 		size_t pos = t->hpos[i] - 1;
 		t->heap[pos].due = due;

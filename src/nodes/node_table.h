@@ -35,12 +35,12 @@ enum node_flag {
 	NODE_GOOD = 32,     /* the health model's verdict (published when port and address allow) */
 };
 
+/* When a node is due is the heap's key alone (nodes_due_at). */
 struct node {
 	struct addr addr;
 	uint8_t flags, dialect, last_error;
 	uint32_t gen;
 	uint32_t hnext;   /* hash chain, or free list */
-	int64_t due;      /* monotonic ms of the next check (when queued) */
 	int64_t banned_until; /* unix s; 0 = not banned */
 	char *url;        /* malloc'd; NULL = ws://addr/ */
 	struct health h;
@@ -84,6 +84,12 @@ static inline bool
 nodes_queued(const struct nodes *t, uint32_t i)
 {
 	return t->hpos[i] != 0;
+}
+/* When it is due (monotonic ms, as scheduled), or INT64_MAX when not on the heap. */
+static inline int64_t
+nodes_due_at(const struct nodes *t, uint32_t i)
+{
+	return t->hpos[i] ? t->heap[t->hpos[i] - 1].due : INT64_MAX;
 }
 /* Take it off whichever queue holds it. */
 void nodes_unqueue(struct nodes *t, uint32_t i);

@@ -46,12 +46,15 @@ table(void)
 	for (uint32_t i = 0; i < 1000; i++)
 		nodes_schedule(&t, i, (int64_t)((i * 7919) % 1000));
 	nodes_schedule(&t, 500, -5);
+	CHECK("due: the heap's key", nodes_due_at(&t, 500) == -5 && nodes_due_at(&t, 7) == 7 * 7919 % 1000 &&
+	      nodes_due_at(&t, 1000) == INT64_MAX);
 	int64_t last = -100;
 	unsigned n = 0;
-	ok = nodes_next(&t, 10000) == 500;
+	ok = nodes_next(&t, 10000) == 500 && nodes_due_at(&t, 500) == INT64_MAX;
 	for (uint32_t i; (i = nodes_next(&t, 10000)) != NODE_NONE; n++) {
-		ok &= nodes_at(&t, i)->due >= last && !nodes_queued(&t, i);
-		last = nodes_at(&t, i)->due;
+		int64_t due = (int64_t)((i * 7919) % 1000);
+		ok &= due >= last && !nodes_queued(&t, i);
+		last = due;
 	}
 	CHECK("heap pops in due order", ok && n == 999);
 	nodes_schedule(&t, 3, 50);
