@@ -66,7 +66,7 @@ load_row(void *ctx, const struct nodescsv_row *row)
 	if (*row->url)
 		n->url = strdup(row->url);
 	if (!n->h.first_seen)
-		n->h.first_seen = now;
+		n->h.first_seen = health_stamp(now);
 	crawl_core_loaded(k, i, row->good, l->mono, now);
 }
 

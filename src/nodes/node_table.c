@@ -10,6 +10,8 @@
 
 #include "nodes/node_table.h"
 
+_Static_assert(sizeof(struct node) <= 144, "struct node grew: 100,000 of them are most of the crawler's memory");
+
 static const char *const error_names[NODE_E_COUNT] = {
 	"", "refused", "unreachable", "timeout", "tls", "handshake",
 	"protocol", "closed", "error", "resolve", "banned",

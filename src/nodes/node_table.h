@@ -35,14 +35,17 @@ enum node_flag {
 	NODE_GOOD = 32,     /* the health model's verdict (published when port and address allow) */
 };
 
-/* When a node is due is the heap's key alone (nodes_due_at). */
+/*
+ * 144 bytes (100,000 nodes: 14 MB): widest first, no padding but the
+ * health's tail. When a node is due is the heap's key alone (nodes_due_at).
+ */
 struct node {
+	char *url;        /* malloc'd; NULL = ws://addr/ */
 	struct addr addr;
-	uint8_t flags, dialect, last_error;
 	uint32_t gen;
 	uint32_t hnext;   /* hash chain, or free list */
-	int64_t banned_until; /* unix s; 0 = not banned */
-	char *url;        /* malloc'd; NULL = ws://addr/ */
+	uint32_t banned_until; /* unix s; 0 = not banned (health_stamp) */
+	uint8_t flags, dialect, last_error;
 	struct health h;
 };
 

@@ -26,7 +26,7 @@ struct nodescsv_row {
 	bool good;
 	uint8_t dialect;
 	enum node_error last_error;
-	int64_t banned_until;
+	uint32_t banned_until; /* unix s, as health's times */
 	struct health h;
 	const char *url; /* "" when absent; valid during the callback */
 	const char *node_id; /* DHT rows: the node's id in hex; "" when absent */
