@@ -336,6 +336,29 @@ reliability(const struct health *h)
 	return v;
 }
 
+/* ip is a's address as addr_ip_str writes it. */
+static char *
+put_default_url(char *p, const struct addr *a, const char *ip)
+{
+	p = put_s(p, a->family == AF_INET6 ? "ws://[" : "ws://");
+	p = put_s(p, ip);
+	p = put_s(p, a->family == AF_INET6 ? "]:" : ":");
+	p = numfmt_u(p, a->port);
+	*p++ = '/';
+	*p = '\0';
+	return p;
+}
+
+bool
+nodescsv_url_is_default(const struct addr *a, const char *url)
+{
+	char ip[ADDR_STRLEN], def[ADDR_STRLEN + 16];
+
+	addr_ip_str(a, ip, sizeof(ip));
+	put_default_url(def, a, ip);
+	return strcmp(url, def) == 0;
+}
+
 char *
 nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
                 const char *other, size_t other_len, size_t *len)
@@ -413,11 +436,7 @@ nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn
 			memcpy(p, url, ul);
 			p += ul;
 		} else if (ws) {
-			p = put_s(p, n->addr.family == AF_INET6 ? "ws://[" : "ws://");
-			p = put_s(p, ip);
-			p = put_s(p, n->addr.family == AF_INET6 ? "]:" : ":");
-			p = numfmt_u(p, n->addr.port);
-			*p++ = '/';
+			p = put_default_url(p, &n->addr, ip);
 		}
 		*p++ = ',';
 		memcpy(p, id, il);

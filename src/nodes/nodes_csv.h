@@ -63,6 +63,11 @@ typedef const char *nodescsv_id_fn(void *ctx, uint32_t i);
 char *nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn,
                           nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len,
                           size_t *len);
+/*
+ * Is url what the url column says for a node without one (ws://address:port/)?
+ * Such a node keeps no copy of it: 100,000 nodes loaded would hold 100,000.
+ */
+bool nodescsv_url_is_default(const struct addr *a, const char *url);
 /* Remove the rows of network from other-network rows (as parse hands them back); the new length. */
 size_t nodescsv_drop_network(char *rows, size_t len, const char *network);
 

@@ -135,6 +135,12 @@ csv(void)
 	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
 	                                                 "2025-11-22 08:31:40,2,2,") != NULL);
 	CHECK("format: other network kept", text && strstr(text, dht) != NULL);
+	CHECK("format: a node without a URL gets the default one", text && strstr(text, ",ws://[2001:db8::7]:4000/,"));
+	CHECK("default URL: recognised", nodescsv_url_is_default(&b, "ws://[2001:db8::7]:4000/") &&
+	      nodescsv_url_is_default(&a, "ws://203.0.0.1:32767/"));
+	CHECK("default URL: others are not", !nodescsv_url_is_default(&a, "wss://203.0.0.1:32767/") &&
+	      !nodescsv_url_is_default(&a, "ws://203.0.0.1:32767/x") && !nodescsv_url_is_default(&a, "ws://203.0.0.1/") &&
+	      !nodescsv_url_is_default(&b, "ws://[2001:DB8::7]:4000/"));
 	int rc = nodescsv_parse(text, len, 32767, on_row, on_bad, &rs, &other, &olen);
 	CHECK("round trip parses", rc == 0 && rs.n == 2 && rs.bad == 0);
 	CHECK("round trip: history", rs.n == 2 && rs.r[0].h.checks == 2 && rs.r[0].h.successes == 2 &&
