@@ -94,7 +94,7 @@ crawl_core_learn(struct crawl_core *k, const struct addr *a, bool seed, int64_t 
 	struct node *n = nodes_at(&k->nodes, i);
 	if (seed)
 		n->flags |= NODE_SEED;
-	n->h.first_seen = now;
+	n->h.first_seen = health_stamp(now);
 	nodes_touch(&k->nodes, i);
 	nodes_push_fresh(&k->nodes, i);
 	k->st.learnt++;
@@ -246,7 +246,7 @@ crawl_core_done(struct crawl_core *k, uint32_t i, uint32_t gen, const struct cra
 	if (r->dialect)
 		n->dialect = r->dialect;
 	if (r->garbage) {
-		n->banned_until = now + CRAWL_BAN_S;
+		n->banned_until = health_stamp(now + CRAWL_BAN_S);
 		k->st.banned++;
 		ev |= CRAWL_EV_BANNED;
 	}

@@ -84,10 +84,10 @@ set:;
 	n->dialect = row->dialect;
 	n->last_error = (uint8_t)row->last_error;
 	n->banned_until = row->banned_until > now ? row->banned_until : 0;
-	if (*row->url)
+	if (*row->url && !nodescsv_url_is_default(&row->addr, row->url))
 		n->url = strdup(row->url);
 	if (!n->h.first_seen)
-		n->h.first_seen = now;
+		n->h.first_seen = health_stamp(now);
 	crawl_core_loaded(k, i, row->good, l->mono, now);
 }
 

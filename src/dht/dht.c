@@ -356,7 +356,7 @@ node_answered(struct dht *d, const struct addr *a, const uint8_t *id, const uint
 		}
 		memset(&d->peer[i], 0, sizeof(d->peer[i]));
 		memcpy(d->peer[i].shown, shown, KRPC_ID_LEN);
-		nodes_at(&d->nodes, i)->h.first_seen = now_s;
+		nodes_at(&d->nodes, i)->h.first_seen = health_stamp(now_s);
 	}
 	memcpy(d->peer[i].id, id, KRPC_ID_LEN);
 	struct node *n = nodes_at(&d->nodes, i);

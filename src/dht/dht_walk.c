@@ -124,7 +124,7 @@ next_sample(struct dht *d, int64_t now_ms, int64_t now_s)
 			return false;
 		}
 		dht_recently_asked(d, &n->addr, now_s, true);
-		n->h.last_check = now_s;
+		n->h.last_check = health_stamp(now_s);
 		/* Re-armed when the answer tells its interval; meanwhile not before our requery time. */
 		nodes_schedule(&d->nodes, i, now_ms + (int64_t)DHT_REQUERY_S * 1000);
 		return true;

@@ -25,39 +25,41 @@ health_update(struct health *h, int64_t now, bool good)
 	if (age < 0)
 		age = 0;
 	for (int i = 0; i < HEALTH_WINDOWS; i++) {
-		struct health_win *w = &h->win[i];
+		struct health_winv w = health_win_get(h, i);
 		double f = exp(-(double)age / (double)health_tau[i]);
-		w->r = w->r * f + (good ? 1.0 - f : 0.0);
-		w->c = w->c * f + 1.0;
-		w->w = w->w * f + (1.0 - f);
+		w.r = w.r * f + (good ? 1.0 - f : 0.0);
+		w.c = w.c * f + 1.0;
+		w.w = w.w * f + (1.0 - f);
+		health_win_set(h, i, w);
 	}
+	uint32_t t = health_stamp(now);
 	h->checks++;
 	if (good) {
 		h->successes++;
-		h->last_success = now;
+		h->last_success = t;
 		h->fails = 0;
 		if (!h->run_start)
-			h->run_start = now;
+			h->run_start = t;
 	} else {
 		if (h->fails < UINT8_MAX)
 			h->fails++;
 		/* A second failure in a row confirms an outage; the run of answers ends. */
 		if (h->fails >= 2 && h->run_start) {
 			h->run_start = 0;
-			h->last_down = now;
+			h->last_down = t;
 		}
 	}
-	h->last_check = now;
+	h->last_check = t;
 	if (!h->first_seen)
-		h->first_seen = now;
+		h->first_seen = t;
 }
 
 double
 health_availability(const struct health *h, int win)
 {
-	const struct health_win *w = &h->win[win];
+	struct health_winv w = health_win_get(h, win);
 
-	return w->w > 0 ? w->r / w->w : 0.0;
+	return w.w > 0 ? w.r / w.w : 0.0;
 }
 
 bool

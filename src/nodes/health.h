@@ -23,6 +23,7 @@
 #ifndef SEEDD_HEALTH_H
 #define SEEDD_HEALTH_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,18 +40,90 @@ enum { HEALTH_2H, HEALTH_8H, HEALTH_1D, HEALTH_1W, HEALTH_30D, HEALTH_WINDOWS };
 #define HEALTH_FORGET_NEVER_S 86400      /* never answered, known this long: forgotten */
 #define HEALTH_FORGET_SILENT_S (7 * 86400) /* answered once, silent this long: forgotten */
 
+/*
+ * Stored small: 100,000 nodes each keep five windows and five times.
+ *
+ * A window in floats (nodes.csv writes them with 6 significant digits, a
+ * float keeps 6 through a round trip). The EMA is computed in double and
+ * only the result rounded. r and w lie in [0, 1] and move toward 0 or 1
+ * by (1 - f) of the distance a check: 2.3e-5 of it for the 30 d window
+ * checked every minute, under half a float ulp near 1 (3e-8) once the
+ * distance is below 1.3e-3, so a plain float would stick there (w of an
+ * always-up node, off by that much for ever). Above 1/2 they are stored
+ * as the distance to 1, negated (the sign bit is free): 24 bits of
+ * relative precision at both ends. The type keeps them from being read
+ * as plain numbers: health_unit_get, health_win_get.
+ *
+ * c (a decayed count, up to tau / interval) is a plain float: near its
+ * equilibrium it can stick within 2^-24 / (1 - f) of it (5e-4 relative
+ * for the 30 d window at --interval 300). Only nodes.csv and the
+ * simulator's baseline read it; our model does not.
+ */
+struct health_unit {
+	float v;
+};
+
 struct health_win {
+	struct health_unit r, w;
+	float c;
+};
+
+/* A window as numbers. */
+struct health_winv {
 	double r, c, w;
 };
 
+/*
+ * Times are unix seconds in 32 bits, 0 = never (good until 2106). Keep
+ * arithmetic on them in int64_t (now - h->last_check is, as now is);
+ * store through health_stamp.
+ */
 struct health {
 	uint32_t checks, successes;
-	uint8_t fails;       /* failed checks in a row */
-	int64_t first_seen, last_check, last_success; /* unix s; 0 = never */
-	int64_t run_start;   /* first answer since the last confirmed outage; 0 = none */
-	int64_t last_down;   /* when an outage after answering was last confirmed; 0 = never */
+	uint32_t first_seen, last_check, last_success;
+	uint32_t run_start;  /* first answer since the last confirmed outage; 0 = none */
+	uint32_t last_down;  /* when an outage after answering was last confirmed; 0 = never */
 	struct health_win win[HEALTH_WINDOWS];
+	uint8_t fails;       /* failed checks in a row */
 };
+
+/* A time as stored: clamped to [0, UINT32_MAX] (before 1970 reads as never). */
+static inline uint32_t
+health_stamp(int64_t t)
+{
+	return t <= 0 ? 0 : t >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static inline double
+health_unit_get(struct health_unit u)
+{
+	return signbit(u.v) ? 1.0 + (double)u.v : (double)u.v;
+}
+
+/* x in [0, 1]; outside, the nearest end. -0.0f is 1. */
+static inline struct health_unit
+health_unit_put(double x)
+{
+	if (!(x > 0.0))
+		return (struct health_unit){ 0.0f };
+	if (x >= 1.0)
+		return (struct health_unit){ -0.0f };
+	return (struct health_unit){ x > 0.5 ? -(float)(1.0 - x) : (float)x };
+}
+
+static inline struct health_winv
+health_win_get(const struct health *h, int win)
+{
+	const struct health_win *w = &h->win[win];
+
+	return (struct health_winv){ health_unit_get(w->r), (double)w->c, health_unit_get(w->w) };
+}
+
+static inline void
+health_win_set(struct health *h, int win, struct health_winv v)
+{
+	h->win[win] = (struct health_win){ health_unit_put(v.r), health_unit_put(v.w), (float)v.c };
+}
 
 extern const int64_t health_tau[HEALTH_WINDOWS];
 extern const char *const health_win_name[HEALTH_WINDOWS]; /* "2h", "8h", ... */

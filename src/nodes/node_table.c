@@ -10,6 +10,8 @@
 
 #include "nodes/node_table.h"
 
+_Static_assert(sizeof(struct node) <= 144, "struct node grew: 100,000 of them are most of the crawler's memory");
+
 static const char *const error_names[NODE_E_COUNT] = {
 	"", "refused", "unreachable", "timeout", "tls", "handshake",
 	"protocol", "closed", "error", "resolve", "banned",
@@ -380,7 +382,6 @@ nodes_schedule(struct nodes *t, uint32_t i, int64_t due)
 
 	if (nd->flags & NODE_FRESH)
 		nodes_unqueue(t, i);
-	nd->due = due;
 	if (t->hpos[i]) {
 		size_t pos = t->hpos[i] - 1;
 		t->heap[pos].due = due;

@@ -128,13 +128,24 @@ append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	return 0;
 }
 
+/* A time as health keeps it: one past 2106 does not fit and is malformed, not clamped. */
+static int
+time32(const char *s, uint32_t *out)
+{
+	int64_t t;
+
+	if (nodescsv_time_parse(s, &t) < 0 || t < 0 || t > (int64_t)UINT32_MAX)
+		return -1;
+	*out = (uint32_t)t;
+	return 0;
+}
+
 /* One row into r; NULL or the reason it is malformed. */
 static const char *
 parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodescsv_row *r)
 {
 #define FIELD(c) (col[c] >= 0 && col[c] < nf ? f[col[c]] : "")
 	uint64_t u;
-	double x;
 	bool have_win = true;
 
 	memset(r, 0, sizeof(*r));
@@ -156,12 +167,12 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 	if (strcmp(g, "yes") != 0 && strcmp(g, "no") != 0 && *g)
 		return "good is not yes or no";
 	r->good = strcmp(g, "yes") == 0;
-	if (nodescsv_time_parse(FIELD(C_LAST_CHECK), &r->h.last_check) < 0 ||
-	    nodescsv_time_parse(FIELD(C_FIRST_SEEN), &r->h.first_seen) < 0 ||
-	    nodescsv_time_parse(FIELD(C_LAST_SUCCESS), &r->h.last_success) < 0 ||
-	    nodescsv_time_parse(FIELD(C_BANNED), &r->banned_until) < 0 ||
-	    nodescsv_time_parse(FIELD(C_RUN_START), &r->h.run_start) < 0 ||
-	    nodescsv_time_parse(FIELD(C_LAST_DOWN), &r->h.last_down) < 0)
+	if (time32(FIELD(C_LAST_CHECK), &r->h.last_check) < 0 ||
+	    time32(FIELD(C_FIRST_SEEN), &r->h.first_seen) < 0 ||
+	    time32(FIELD(C_LAST_SUCCESS), &r->h.last_success) < 0 ||
+	    time32(FIELD(C_BANNED), &r->banned_until) < 0 ||
+	    time32(FIELD(C_RUN_START), &r->h.run_start) < 0 ||
+	    time32(FIELD(C_LAST_DOWN), &r->h.last_down) < 0)
 		return "bad time";
 	/* The prototype's report has no counts: one check, its result. */
 	r->h.checks = r->h.last_check ? 1 : 0;
@@ -196,22 +207,16 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 		if (col[C_WIN + i] < 0 || !*FIELD(C_WIN + i))
 			have_win = false;
 	for (int w = 0; w < HEALTH_WINDOWS; w++) {
-		struct health_win *hw = &r->h.win[w];
-		if (!have_win) {
-			hw->r = rel;
-			hw->c = r->h.checks;
-			hw->w = 1.0;
-			continue;
+		struct health_winv hw = { rel, r->h.checks, 1.0 };
+		if (have_win) {
+			if (parse_num(FIELD(C_WIN + 3 * w), 1.0, &hw.r) < 0)
+				return "bad window r";
+			if (parse_num(FIELD(C_WIN + 3 * w + 1), 1e12, &hw.c) < 0)
+				return "bad window c";
+			if (parse_num(FIELD(C_WIN + 3 * w + 2), 1.0, &hw.w) < 0)
+				return "bad window w";
 		}
-		if (parse_num(FIELD(C_WIN + 3 * w), 1.0, &x) < 0)
-			return "bad window r";
-		hw->r = x;
-		if (parse_num(FIELD(C_WIN + 3 * w + 1), 1e12, &x) < 0)
-			return "bad window c";
-		hw->c = x;
-		if (parse_num(FIELD(C_WIN + 3 * w + 2), 1.0, &x) < 0)
-			return "bad window w";
-		hw->w = x;
+		health_win_set(&r->h, w, hw);
 	}
 	/* Files without the model's columns: the last check tells whether it failed. */
 	if (r->h.checks)
@@ -351,6 +356,47 @@ put_s(char *p, const char *s)
 	return p + n;
 }
 
+/*
+ * The reliability column: r1d to 3 decimals, taken from r1d as its column
+ * says it (6 digits). A float keeps those digits, not the double the text
+ * reads as, and "%.3f" of 0.9525 depends on the side of it a number lies:
+ * a file read back must write the same column.
+ */
+static double
+reliability(const struct health *h)
+{
+	char r1d[NUMFMT_MAX];
+	double v;
+
+	numfmt_g6(r1d, health_win_get(h, HEALTH_1D).r);
+	if (numfmt_parse_simple(r1d, &v) < 0)
+		v = strtod(r1d, NULL);
+	return v;
+}
+
+/* ip is a's address as addr_ip_str writes it. */
+static char *
+put_default_url(char *p, const struct addr *a, const char *ip)
+{
+	p = put_s(p, a->family == AF_INET6 ? "ws://[" : "ws://");
+	p = put_s(p, ip);
+	p = put_s(p, a->family == AF_INET6 ? "]:" : ":");
+	p = numfmt_u(p, a->port);
+	*p++ = '/';
+	*p = '\0';
+	return p;
+}
+
+bool
+nodescsv_url_is_default(const struct addr *a, const char *url)
+{
+	char ip[ADDR_STRLEN], def[ADDR_STRLEN + 16];
+
+	addr_ip_str(a, ip, sizeof(ip));
+	put_default_url(def, a, ip);
+	return strcmp(url, def) == 0;
+}
+
 /* Node i's row into row (ROW_MAX bytes); its length. */
 static size_t
 format_row(char *row, const struct nodes *t, uint32_t i, const char *network, nodescsv_good_fn *good_fn,
@@ -392,7 +438,7 @@ format_row(char *row, const struct nodes *t, uint32_t i, const char *network, no
 	*p++ = ',';
 	p = numfmt_u(p, h->successes);
 	*p++ = ',';
-	p = numfmt_f3(p, h->win[HEALTH_1D].r);
+	p = numfmt_f3(p, reliability(h));
 	*p++ = ',';
 	p = put_s(p, node_error_name((enum node_error)n->last_error));
 	*p++ = ',';
@@ -400,12 +446,13 @@ format_row(char *row, const struct nodes *t, uint32_t i, const char *network, no
 	*p++ = ',';
 	p = numfmt_time(p, n->banned_until);
 	for (int w = 0; w < HEALTH_WINDOWS; w++) {
+		struct health_winv hw = health_win_get(h, w);
 		*p++ = ',';
-		p = numfmt_g6(p, h->win[w].r);
+		p = numfmt_g6(p, hw.r);
 		*p++ = ',';
-		p = numfmt_g6(p, h->win[w].c);
+		p = numfmt_g6(p, hw.c);
 		*p++ = ',';
-		p = numfmt_g6(p, h->win[w].w);
+		p = numfmt_g6(p, hw.w);
 	}
 	/* The URL checked: a host name or wss as learnt, else ws://address:port/. */
 	*p++ = ',';
@@ -413,11 +460,7 @@ format_row(char *row, const struct nodes *t, uint32_t i, const char *network, no
 		memcpy(p, url, ul);
 		p += ul;
 	} else if (ws) {
-		p = put_s(p, n->addr.family == AF_INET6 ? "ws://[" : "ws://");
-		p = put_s(p, ip);
-		p = put_s(p, n->addr.family == AF_INET6 ? "]:" : ":");
-		p = numfmt_u(p, n->addr.port);
-		*p++ = '/';
+		p = put_default_url(p, &n->addr, ip);
 	}
 	*p++ = ',';
 	memcpy(p, id, il);

@@ -24,9 +24,11 @@ sipa_good(const struct health *h)
 
 	if (h->checks <= 3 && 2 * (uint64_t)h->successes >= h->checks && h->checks > 0)
 		return true;
-	for (int i = 0; i < HEALTH_WINDOWS; i++)
-		if (h->win[i].r > rmin[i] && h->win[i].c > cmin[i])
+	for (int i = 0; i < HEALTH_WINDOWS; i++) {
+		struct health_winv w = health_win_get(h, i);
+		if (w.r > rmin[i] && w.c > cmin[i])
 			return true;
+	}
 	return false;
 }
 
@@ -37,17 +39,17 @@ sipa_fate(const struct health *h, int64_t *secs)
 	static const int win[] = { HEALTH_30D, HEALTH_1W, HEALTH_1D, HEALTH_8H };
 	static const double lim[] = { 0.20, 0.16, 0.12, 0.08 };
 	static const int64_t ban[] = { 10 * 86400, 3 * 86400, 8 * 3600, 2 * 3600 };
-	const struct health_win *d = &h->win[HEALTH_1D];
+	struct health_winv d = health_win_get(h, HEALTH_1D);
 
 	*secs = 0;
 	if (sipa_good(h))
 		return SIPA_KEEP;
-	if (d->c > 8 && d->r + (1.0 - d->w) < 0.05)
+	if (d.c > 8 && d.r + (1.0 - d.w) < 0.05)
 		return SIPA_FORGET;
 	/* The longest ignore that applies wins. */
 	for (int i = 0; i < 4; i++) {
-		const struct health_win *w = &h->win[win[i]];
-		if (w->c > 2 && w->r + (1.0 - w->w) < lim[i]) {
+		struct health_winv w = health_win_get(h, win[i]);
+		if (w.c > 2 && w.r + (1.0 - w.w) < lim[i]) {
 			*secs = ban[i];
 			return SIPA_IGNORE;
 		}

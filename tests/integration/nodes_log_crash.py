@@ -25,7 +25,7 @@ raw rows of the other network, the torn batch last appended.
   gen DIR STATE TOPO [--nodes N] [--interval S] [--seed N] [--down-span S]
       DIR/nodes.csv (seedd's 33 columns), DIR/zone.csv, the simnet topology.
   drive --pid PID --log FILE --dir DIR --seconds T --out JSON [--hunt]
-        [--hunt-min W0] [--hunt-max W] [--extend E] [--extend-frac F] [--term] [--seed N]
+        [--hunt-min W0] [--hunt-max W] [--hunt-commit] [--extend E] [--extend-frac F] [--term] [--seed N]
       Tails seedd's debug log (FILE), stamping each line with the moment it
       was read (never earlier than seedd wrote it). T seconds after seedd's
       crawler has loaded (its "crawl msg=started" line) sends SIGKILL (or
@@ -33,7 +33,10 @@ raw rows of the other network, the torn batch last appended.
       nodes.csv.log.next appears (a compaction began), the kill comes
       W0 to W seconds later (--hunt-min, --hunt-max); when T is over and
       the log is past F of the compaction threshold, waits up to E more
-      seconds for one (E + 2 once past the threshold itself). The JSON
+      seconds for one (E + 2 once past the threshold itself).
+      --hunt-commit: the kill comes as soon as nodes.csv is the new file
+      (its inode changed) while nodes.csv.log.next is still there, or
+      when that is gone. The JSON
       holds every check seen (node, kind, age at the kill) and what was on
       disk at the kill.
   tear DIR MODE STATE         append a batch cut short to the log naming
@@ -342,6 +345,14 @@ def drive(a):
             if a.hunt and kill_at is None:
                 hunted_at = now
                 kill_at = now + rnd.uniform(a.hunt_min, a.hunt_max)
+                if a.hunt_commit:
+                    # The moment nodes.csv is the new file while nodes.csv.log.next is not yet
+                    # nodes.csv.log (the commit's directory fsync, then the switch): no sleep.
+                    lim = now + 2.0
+                    while time.monotonic() < lim and fino(p_csv) == comps[-1][2] and os.path.exists(p_next):
+                        pass
+                    kill_at = time.monotonic()
+                    break
         elif not nx and comps and comps[-1][1] is None:
             comps[-1][1] = now
         if kill_at is not None and now >= kill_at:
@@ -386,7 +397,12 @@ def drive(a):
     # from before nodes.csv.tmp is written until the switch after its commit.
     where = "none"
     if comps and comps[-1][1] is None:
-        where = "writing nodes.csv.tmp" if at["ino"] == comps[-1][2] else "committed, before the switch"
+        if not at["log_next"]:
+            where = "none (just after the switch)"
+        elif at["ino"] == comps[-1][2]:
+            where = "writing nodes.csv.tmp"
+        else:
+            where = "committed, before the switch"
     out["cut"] = where
     with open(a.out, "w") as fo:
         json.dump(out, fo)
@@ -767,6 +783,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--hunt", action="store_true")
     p.add_argument("--hunt-min", type=float, default=0.0)
+    p.add_argument("--hunt-commit", action="store_true")
     p.add_argument("--hunt-max", type=float, default=0.02)
     p.add_argument("--extend", type=float, default=4.0)
     p.add_argument("--extend-frac", type=float, default=0.75)

@@ -11,8 +11,10 @@
 # URL (about 820 bytes a row), so the log passes half of nodes.csv after
 # about 3.6 MB, and compactions (the in-loop whole write of nodes.csv,
 # nodes.csv.log.next beside it meanwhile) happen within the rounds; every
-# other one is hunted: the kill comes 0 to W s after nodes.csv.log.next
-# appears (W: the longest compaction seen yet). Rounds: seedd on the dir
+# other one is hunted: the kill comes 0 to 0.9 W s after nodes.csv.log.next
+# appears (W: the shortest compaction seen yet), or, every other hunt, the
+# moment nodes.csv is the new file while nodes.csv.log.next is still there
+# (after the commit, before the switch). Rounds: seedd on the dir
 # (--snapshot-interval 1, --log-level debug), killed with SIGKILL 1.5-6 s
 # after its crawler loaded; the dir is kept, so the log grows. Rounds
 # 2, 5, 8 append a batch cut short to the log (as power loss leaves it).
@@ -151,9 +153,9 @@ for round in $(seq 1 "$ROUNDS"); do
 	hunt=()
 	if [ $((seen % 2)) = 0 ]; then
 		# Mostly while nodes.csv.tmp is written (up to 0.9 of the shortest compaction seen);
-		# every third hunt near its end: after the commit, before the switch, or just after.
-		if [ $((hunted % 3)) = 2 ]; then
-			hunt=(--hunt --hunt-min "$(awk -v w="$wmin" 'BEGIN { print w * 0.7 }')" --hunt-max "$(awk -v w="$wmin" 'BEGIN { print w * 1.1 }')")
+		# every other hunt at its end: after the commit, before the switch (or just after).
+		if [ $((hunted % 2)) = 1 ]; then
+			hunt=(--hunt --hunt-commit)
 		else
 			hunt=(--hunt --hunt-max "$(awk -v w="$wmin" 'BEGIN { print w * 0.9 }')")
 		fi
@@ -172,7 +174,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		wmin=$(awk -v w="$J_window" -v m="$wmin" -v n="$wseen" 'BEGIN { print (n == 0 || w < m) ? w : m }')
 		wseen=1
 	fi
-	[ "$J_cut" != none ] && cuts="$cuts $round"
+	case "$J_cut" in none*) ;; *) cuts="$cuts $round" ;; esac
 	[ "$ino0" != "$(ino "$dir/nodes.csv")" ] && compacted="$compacted $round"
 	summary="killed ${J_kill_s}s after the load (${hunt[0]:+hunting, }$J_n checks, $J_rate/s, outages $J_outages);"
 	summary="$summary compactions in the round: $J_ncomp${J_comp_at:+ at $J_comp_at s} (window seen ${J_window:--} s"

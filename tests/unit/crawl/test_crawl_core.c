@@ -171,7 +171,7 @@ bans_and_forgetting(void)
 	unsigned ev = check(&e, 0, false, NODE_E_PROTOCOL, true);
 	CHECK("garbage bans", (ev & CRAWL_EV_BANNED) && nodes_at(&e.k.nodes, 0)->banned_until == now_s(&e) + CRAWL_BAN_S);
 	CHECK("a banned node is unpublished at once", !e.z.in[0]);
-	CHECK("and not checked before the ban ends", nodes_at(&e.k.nodes, 0)->due >= e.mono + (int64_t)CRAWL_BAN_S * 1000);
+	CHECK("and not checked before the ban ends", nodes_due_at(&e.k.nodes, 0) >= e.mono + (int64_t)CRAWL_BAN_S * 1000);
 	/* A node that never answers is forgotten after a day; a seed never is. */
 	int rounds = 0;
 	uint32_t ia = 0;
@@ -219,7 +219,7 @@ outage(void)
 	uint32_t before = nodes_at(&e.k.nodes, 15)->h.checks;
 	check(&e, 15, false, NODE_E_TIMEOUT, false);
 	CHECK("outage: failures not counted, retried soon", nodes_at(&e.k.nodes, 15)->h.checks == before &&
-	      nodes_at(&e.k.nodes, 15)->due <= e.mono + CRAWL_RETRY_MS * 11 / 10);
+	      nodes_due_at(&e.k.nodes, 15) <= e.mono + CRAWL_RETRY_MS * 11 / 10);
 	ev = check(&e, 16, true, NODE_E_NONE, false);
 	CHECK("outage: ends at the first answer", (ev & CRAWL_EV_OUTAGE_END) && !e.k.outage);
 	/* Ours: not counted either. */
@@ -252,7 +252,7 @@ history(void)
 		health_update(&n->h, t, true);
 	crawl_core_loaded(&e.k, i, true, e.mono, T0);
 	CHECK("loaded: published at once", e.z.in[i]);
-	CHECK("loaded: due when its interval ends", n->due >= 180 * 1000 && n->due <= 220 * 1000);
+	CHECK("loaded: due when its interval ends", nodes_due_at(&e.k.nodes, i) >= 180 * 1000 && nodes_due_at(&e.k.nodes, i) <= 220 * 1000);
 	/* A loaded node with no checks goes on the never-checked stack. */
 	uint32_t j = nodes_add(&e.k.nodes, &b);
 	crawl_core_loaded(&e.k, j, true, e.mono, T0);

@@ -46,12 +46,15 @@ table(void)
 	for (uint32_t i = 0; i < 1000; i++)
 		nodes_schedule(&t, i, (int64_t)((i * 7919) % 1000));
 	nodes_schedule(&t, 500, -5);
+	CHECK("due: the heap's key", nodes_due_at(&t, 500) == -5 && nodes_due_at(&t, 7) == 7 * 7919 % 1000 &&
+	      nodes_due_at(&t, 1000) == INT64_MAX);
 	int64_t last = -100;
 	unsigned n = 0;
-	ok = nodes_next(&t, 10000) == 500;
+	ok = nodes_next(&t, 10000) == 500 && nodes_due_at(&t, 500) == INT64_MAX;
 	for (uint32_t i; (i = nodes_next(&t, 10000)) != NODE_NONE; n++) {
-		ok &= nodes_at(&t, i)->due >= last && !nodes_queued(&t, i);
-		last = nodes_at(&t, i)->due;
+		int64_t due = (int64_t)((i * 7919) % 1000);
+		ok &= due >= last && !nodes_queued(&t, i);
+		last = due;
 	}
 	CHECK("heap pops in due order", ok && n == 999);
 	nodes_schedule(&t, 3, 50);
@@ -132,6 +135,12 @@ csv(void)
 	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
 	                                                 "2025-11-22 08:31:40,2,2,") != NULL);
 	CHECK("format: other network kept", text && strstr(text, dht) != NULL);
+	CHECK("format: a node without a URL gets the default one", text && strstr(text, ",ws://[2001:db8::7]:4000/,"));
+	CHECK("default URL: recognised", nodescsv_url_is_default(&b, "ws://[2001:db8::7]:4000/") &&
+	      nodescsv_url_is_default(&a, "ws://203.0.0.1:32767/"));
+	CHECK("default URL: others are not", !nodescsv_url_is_default(&a, "wss://203.0.0.1:32767/") &&
+	      !nodescsv_url_is_default(&a, "ws://203.0.0.1:32767/x") && !nodescsv_url_is_default(&a, "ws://203.0.0.1/") &&
+	      !nodescsv_url_is_default(&b, "ws://[2001:DB8::7]:4000/"));
 	int rc = nodescsv_parse(text, len, 32767, on_row, on_bad, &rs, &other, &olen);
 	CHECK("round trip parses", rc == 0 && rs.n == 2 && rs.bad == 0);
 	CHECK("round trip: history", rs.n == 2 && rs.r[0].h.checks == 2 && rs.r[0].h.successes == 2 &&
@@ -139,8 +148,9 @@ csv(void)
 	      strcmp(rs.url[0], "wss://chain.example.com:32767/") == 0);
 	double e = 0;
 	for (int w = 0; w < HEALTH_WINDOWS; w++) {
-		double d1 = rs.r[0].h.win[w].r - n->h.win[w].r, d2 = rs.r[0].h.win[w].w - n->h.win[w].w;
-		e += (d1 < 0 ? -d1 : d1) / n->h.win[w].r + (d2 < 0 ? -d2 : d2) / n->h.win[w].w;
+		struct health_winv got = health_win_get(&rs.r[0].h, w), want = health_win_get(&n->h, w);
+		double d1 = got.r - want.r, d2 = got.w - want.w;
+		e += (d1 < 0 ? -d1 : d1) / want.r + (d2 < 0 ? -d2 : d2) / want.w;
 	}
 	CHECK("round trip: windows to 6 significant digits", e < 1e-4);
 	CHECK("round trip: the model's columns", rs.r[0].h.fails == 0 && rs.r[0].h.run_start == 1763800000 &&
@@ -177,8 +187,8 @@ csv(void)
 	      rs.r[0].h.checks == 1 && rs.r[0].h.successes == 1 && rs.r[1].h.successes == 0);
 	CHECK("prototype: the last check's result gives fails", rs.r[0].h.fails == 0 && rs.r[1].h.fails == 1 &&
 	      rs.r[0].h.run_start == rs.r[0].h.last_check && rs.r[1].h.run_start == 0 && rs.r[0].h.last_down == 0);
-	CHECK("prototype: windows start from reliability", rs.r[0].h.win[HEALTH_2H].r == 1.0 &&
-	      rs.r[0].h.win[HEALTH_1D].w == 1.0 && rs.r[1].h.win[HEALTH_30D].r == 0.0);
+	CHECK("prototype: windows start from reliability", health_win_get(&rs.r[0].h, HEALTH_2H).r == 1.0 &&
+	      health_win_get(&rs.r[0].h, HEALTH_1D).w == 1.0 && health_win_get(&rs.r[1].h, HEALTH_30D).r == 0.0);
 	free(other);
 
 	/* Reordered and unknown columns; bad rows reported with their line. */
@@ -191,7 +201,8 @@ csv(void)
 	memset(&rs, 0, sizeof(rs));
 	rc = nodescsv_parse(mixed, strlen(mixed), 32767, on_row, on_bad, &rs, &other, &olen);
 	CHECK("columns by name", rc == 0 && rs.n == 1 && rs.r[0].addr.port == 4000 && rs.r[0].h.checks == 4 &&
-	      rs.r[0].h.successes == 3 && rs.r[0].h.win[HEALTH_8H].r == 0.75 && rs.r[0].h.win[HEALTH_8H].c == 4.0);
+	      rs.r[0].h.successes == 3 && health_win_get(&rs.r[0].h, HEALTH_8H).r == 0.75 &&
+	      health_win_get(&rs.r[0].h, HEALTH_8H).c == 4.0);
 	CHECK("bad rows reported by line", rs.bad == 4 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4 &&
 	      rs.bad_line[2] == 5 && rs.bad_line[3] == 6);
 	free(other);
@@ -205,6 +216,16 @@ csv(void)
 	CHECK("model columns by name", rc == 0 && rs.n == 1 && rs.r[0].h.fails == 3 && rs.r[0].h.run_start == 0 &&
 	      rs.r[0].h.last_down == 1795168800);
 	CHECK("model columns: bad values reported", rs.bad == 2 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4);
+	free(other);
+	/* Times are kept in 32 bits: one past 2106 is a bad row, not a clamped one. */
+	const char *late = "ip,last_check_time,banned_until\n"
+	                   "198.51.100.1,2106-02-07 06:28:15,\n"
+	                   "198.51.100.2,2106-02-07 06:28:16,\n"
+	                   "198.51.100.3,,9999-12-31 23:59:59\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(late, strlen(late), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("times: the last second of 2106 fits", rc == 0 && rs.n == 1 && rs.r[0].h.last_check == UINT32_MAX);
+	CHECK("times: later ones are bad rows", rs.bad == 2 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4);
 	free(other);
 	const char *noip = "host,good\nx,yes\n";
 	CHECK("no ip column: unusable", nodescsv_parse(noip, strlen(noip), 1, on_row, on_bad, &rs, &other, &olen) == -1);
