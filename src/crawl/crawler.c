@@ -395,23 +395,34 @@ static bool
 crawler_load(struct crawler *c)
 {
 	const struct crawler_config *cfg = c->cfg;
-	char err[512];
 	bool want_tls = cfg->ca_file_given;
+	int rc = 2; /* 2: the anchors were done with in an earlier turn */
 
+	/* The trust anchors first, a piece a turn: a CA bundle is tens of milliseconds of CPU. */
 	if (!c->anchors_tried) {
 		c->anchors_tried = true;
+		c->anchor_loader = tls_anchors_open(&c->anchors, cfg->ca_file, c->anchor_err, sizeof(c->anchor_err));
+		if (c->anchor_loader)
+			return true;
+		rc = -1;
+	} else if (c->anchor_loader) {
+		rc = tls_anchors_step(c->anchor_loader, &c->anchors, c->anchor_err, sizeof(c->anchor_err));
+		if (rc == 1)
+			return true;
+		c->anchor_loader = NULL;
+	}
+	if (rc == 0) {
+		c->have_anchors = true;
+		c->env.anchors = &c->anchors;
+		log_info("crawl", "msg=\"trust anchors loaded\" file=%s count=%zu", cfg->ca_file, c->anchors.n);
+	} else if (rc == -1) {
 		for (int i = 0; i < cfg->nseeds; i++)
 			want_tls |= cfg->seeds[i].tls;
-		if (tls_anchors_load(&c->anchors, cfg->ca_file, err, sizeof(err)) == 0) {
-			c->have_anchors = true;
-			c->env.anchors = &c->anchors;
-			log_info("crawl", "msg=\"trust anchors loaded\" file=%s count=%zu", cfg->ca_file, c->anchors.n);
-		} else if (want_tls) {
-			log_warn("crawl", "msg=\"no trust anchors: wss:// nodes will fail; give --ca-file\" error=\"%s\"", err);
-		} else {
-			log_debug("crawl", "msg=\"no trust anchors; wss:// nodes will fail\" error=\"%s\"", err);
-		}
-		return true;
+		if (want_tls)
+			log_warn("crawl", "msg=\"no trust anchors: wss:// nodes will fail; give --ca-file\" error=\"%s\"",
+			         c->anchor_err);
+		else
+			log_debug("crawl", "msg=\"no trust anchors; wss:// nodes will fail\" error=\"%s\"", c->anchor_err);
 	}
 	if (crawl_store_load_step(&c->files, &c->core, c->loop->now))
 		return true;
@@ -453,6 +464,9 @@ crawler_close(struct crawler *c)
 	}
 	if (c->have_resolver)
 		resolver_close(&c->resolver);
+	if (c->anchor_loader)
+		tls_anchors_abandon(c->anchor_loader, &c->anchors);
+	c->anchor_loader = NULL;
 	if (c->have_anchors)
 		tls_anchors_free(&c->anchors);
 	crawl_core_free(&c->core);

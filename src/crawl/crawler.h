@@ -52,6 +52,8 @@ struct crawler {
 	bool on;
 	bool loaded; /* nodes.csv read: a slice a turn from the loop's first, after the first answers */
 	bool anchors_tried;
+	struct tls_anchor_loader *anchor_loader; /* the bundle being read, a piece a turn */
+	char anchor_err[512];
 	struct crawl_core core; /* the node table and every decision */
 	struct check_env env;
 	struct tls_anchors anchors;

@@ -138,85 +138,125 @@ anchors_push(struct tls_anchors *a, size_t *cap, const br_x509_trust_anchor *ta)
 	return 0;
 }
 
-int
-tls_anchors_load(struct tls_anchors *a, const char *path, char *err, size_t errlen)
-{
+/* A bundle being read, a piece a call (tls_anchors_step). */
+struct tls_anchor_loader {
 	br_pem_decoder_context pc;
-	struct bytes der = { 0 };
-	unsigned char buf[4096];
-	size_t cap = 0;
-	unsigned bad = 0;
-	bool in_cert = false, failed = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct bytes der;
+	size_t cap;
+	unsigned bad;
+	bool in_cert;
+	int fd;
+	char path[256];
+};
+
+struct tls_anchor_loader *
+tls_anchors_open(struct tls_anchors *a, const char *path, char *err, size_t errlen)
+{
+	struct tls_anchor_loader *ld = calloc(1, sizeof(*ld));
 
 	a->ta = NULL;
 	a->n = 0;
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	br_pem_decoder_init(&pc);
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			failed = true;
-			break;
-		}
-		/* A final newline flushes a last END line with none. */
-		size_t n = r ? (size_t)r : 1, off = 0;
-		if (!r)
-			buf[0] = '\n';
-		while (off < n) {
-			off += br_pem_decoder_push(&pc, buf + off, n - off);
-			switch (br_pem_decoder_event(&pc)) {
-			case BR_PEM_BEGIN_OBJ:
-				in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
-				          strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE") == 0;
-				der.len = 0;
-				br_pem_decoder_setdest(&pc, in_cert ? bytes_append : NULL, &der);
-				break;
-			case BR_PEM_END_OBJ:
-				if (in_cert) {
-					br_x509_trust_anchor ta;
-					if (der.oom || anchor_from_der(&ta, der.p, der.len) < 0)
-						bad++;
-					else if (anchors_push(a, &cap, &ta) < 0) {
-						anchor_free(&ta);
-						der.oom = true;
-					}
-				}
-				in_cert = false;
-				break;
-			case BR_PEM_ERROR:
-				snprintf(err, errlen, "%s is not a PEM file", path);
-				failed = true;
-				off = n;
-				break;
-			}
-			if (failed)
-				break;
-		}
-		if (failed || r == 0)
-			break;
-	}
-	close(fd);
-	free(der.p);
-	if (!failed && der.oom) {
+	if (!ld) {
 		snprintf(err, errlen, "out of memory reading %s", path);
+		return NULL;
+	}
+	ld->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ld->fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		free(ld);
+		return NULL;
+	}
+	snprintf(ld->path, sizeof(ld->path), "%s", path);
+	br_pem_decoder_init(&ld->pc);
+	return ld;
+}
+
+/* The end of a load: ld freed; 0, or -1 with a (the anchors read) freed too. */
+static int
+load_end(struct tls_anchor_loader *ld, struct tls_anchors *a, bool failed, char *err, size_t errlen)
+{
+	close(ld->fd);
+	free(ld->der.p);
+	if (!failed && ld->der.oom) {
+		snprintf(err, errlen, "out of memory reading %s", ld->path);
 		failed = true;
 	}
 	if (!failed && a->n == 0) {
-		snprintf(err, errlen, "no usable certificate in %s (%u unreadable)", path, bad);
+		snprintf(err, errlen, "no usable certificate in %s (%u unreadable)", ld->path, ld->bad);
 		failed = true;
 	}
+	free(ld);
 	if (failed) {
 		tls_anchors_free(a);
 		return -1;
 	}
 	return 0;
+}
+
+int
+tls_anchors_step(struct tls_anchor_loader *ld, struct tls_anchors *a, char *err, size_t errlen)
+{
+	unsigned char buf[TLS_ANCHORS_STEP];
+	ssize_t r = read(ld->fd, buf, sizeof(buf));
+
+	if (r < 0 && errno == EINTR)
+		return 1;
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", ld->path, strerror(errno));
+		return load_end(ld, a, true, err, errlen);
+	}
+	/* A final newline flushes a last END line with none. */
+	size_t n = r ? (size_t)r : 1, off = 0;
+	if (!r)
+		buf[0] = '\n';
+	while (off < n) {
+		off += br_pem_decoder_push(&ld->pc, buf + off, n - off);
+		switch (br_pem_decoder_event(&ld->pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			ld->in_cert = strcmp(br_pem_decoder_name(&ld->pc), "CERTIFICATE") == 0 ||
+			              strcmp(br_pem_decoder_name(&ld->pc), "X509 CERTIFICATE") == 0;
+			ld->der.len = 0;
+			br_pem_decoder_setdest(&ld->pc, ld->in_cert ? bytes_append : NULL, &ld->der);
+			break;
+		case BR_PEM_END_OBJ:
+			if (ld->in_cert) {
+				br_x509_trust_anchor ta;
+				if (ld->der.oom || anchor_from_der(&ta, ld->der.p, ld->der.len) < 0)
+					ld->bad++;
+				else if (anchors_push(a, &ld->cap, &ta) < 0) {
+					anchor_free(&ta);
+					ld->der.oom = true;
+				}
+			}
+			ld->in_cert = false;
+			break;
+		case BR_PEM_ERROR:
+			snprintf(err, errlen, "%s is not a PEM file", ld->path);
+			return load_end(ld, a, true, err, errlen);
+		}
+	}
+	return r == 0 ? load_end(ld, a, false, err, errlen) : 1;
+}
+
+void
+tls_anchors_abandon(struct tls_anchor_loader *ld, struct tls_anchors *a)
+{
+	char err[8];
+
+	load_end(ld, a, true, err, sizeof(err));
+}
+
+int
+tls_anchors_load(struct tls_anchors *a, const char *path, char *err, size_t errlen)
+{
+	struct tls_anchor_loader *ld = tls_anchors_open(a, path, err, errlen);
+	int rc;
+
+	if (!ld)
+		return -1;
+	while ((rc = tls_anchors_step(ld, a, err, errlen)) == 1) {
+	}
+	return rc;
 }
 
 void

@@ -19,6 +19,18 @@ struct tls_anchors {
 
 /* Load every CERTIFICATE of a PEM file; 0, or -1 with a reason in err. */
 int tls_anchors_load(struct tls_anchors *a, const char *path, char *err, size_t errlen);
+/*
+ * The same a piece a call (a bundle of 150 certificates costs 30 ms of
+ * CPU here; a piece about 2 ms): open (NULL, with err, when it cannot),
+ * then step until it returns 0 (done) or -1 (err; a is empty). Either
+ * ends the load and frees the loader.
+ */
+#define TLS_ANCHORS_STEP 16384
+struct tls_anchor_loader;
+struct tls_anchor_loader *tls_anchors_open(struct tls_anchors *a, const char *path, char *err, size_t errlen);
+int tls_anchors_step(struct tls_anchor_loader *ld, struct tls_anchors *a, char *err, size_t errlen);
+/* Stop a load under way (shutdown): the loader and what it read are freed. */
+void tls_anchors_abandon(struct tls_anchor_loader *ld, struct tls_anchors *a);
 void tls_anchors_free(struct tls_anchors *a);
 
 struct tls;

@@ -10,10 +10,11 @@ Addresses, all in 127.63.0.0/16 (this test's alone), port 32767:
   127.63.255.x        seedd itself (DNS), the resolver address (nothing there)
 
 Node categories (gen): good (rows good, listen: simnet), dying (rows good,
-listen until a moment spread over the run, then refused: good -> bad), recover (rows bad, listen: bad -> good), dead
-(rows bad, refused), forget (rows bad, last answer 8-20 days ago, due at
-spread times during the run: forgotten at their check, a gone row), idle
-(rows bad with a 4 h backoff: never due during the test, never change), pool.
+listen until a moment spread over the run, then refused: good -> bad),
+recover (rows bad, listen: bad -> good), dead (rows bad, refused), forget
+(rows bad, last answer 8-20 days ago, due at spread times during the run:
+forgotten at their check, a gone row), idle (rows bad with a 4 h backoff:
+never due during the test, never change), pool.
 The active ones (all but idle) have rows of about 820 bytes (a host name of
 253 characters and a path of 255 in their URL), so that the log passes half
 of nodes.csv within a few rounds.
@@ -25,7 +26,8 @@ raw rows of the other network, the torn batch last appended.
   gen DIR STATE TOPO [--nodes N] [--interval S] [--seed N] [--down-span S]
       DIR/nodes.csv (seedd's 33 columns), DIR/zone.csv, the simnet topology.
   drive --pid PID --log FILE --dir DIR --seconds T --out JSON [--hunt]
-        [--hunt-min W0] [--hunt-max W] [--hunt-commit] [--extend E] [--extend-frac F] [--term] [--seed N]
+        [--hunt-min W0] [--hunt-max W] [--hunt-commit] [--extend E]
+        [--extend-frac F] [--term] [--seed N]
       Tails seedd's debug log (FILE), stamping each line with the moment it
       was read (never earlier than seedd wrote it). T seconds after seedd's
       crawler has loaded (its "crawl msg=started" line) sends SIGKILL (or
@@ -36,9 +38,9 @@ raw rows of the other network, the torn batch last appended.
       seconds for one (E + 2 once past the threshold itself).
       --hunt-commit: the kill comes as soon as nodes.csv is the new file
       (its inode changed) while nodes.csv.log.next is still there, or
-      when that is gone. The JSON
-      holds every check seen (node, kind, age at the kill) and what was on
-      disk at the kill.
+      when that is gone. The JSON holds every check seen (node, kind, age
+      at the kill) and what was on disk at the kill; stdout, a summary as
+      shell assignments (J_...).
   tear DIR MODE STATE         append a batch cut short to the log naming
                               nodes.csv (0: a row cut, 1: a wrong CRC, 2: a
                               trailer cut)
@@ -54,7 +56,7 @@ raw rows of the other network, the torn batch last appended.
   after LOG DIR STATE JSON [--tear MODE] [--clean] [--keep-state]
                               loaded, tear, then check, in one process
 Each check prints "ok NAME: DETAILS" or "bad NAME: DETAILS"; "info ..." lines
-are for the summary.
+are for the summary; "end" once all ran.
 """
 import json, math, os, pickle, random, re, shlex, signal, sys, time, zlib
 
@@ -64,7 +66,6 @@ HEADER = (b"ip,good,last_check_time,port,network,first_seen,last_success,checks,
           b"reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
           b"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down\n")
 NCOL = 33
-C_CHECKS = 7
 CUTOFF_S = 2.0          # --snapshot-interval 1 s, and 1 s of slack
 TORN_MARK = b",4000000000,"
 OTHER_NET = "nlother"
@@ -290,7 +291,7 @@ def drive(a):
     outages = []         # read times of "our network seems down"
     loaded_t = None
     err = None
-    comps = []           # [seen, gone or None] per compaction (.log.next's life), monotonic
+    comps = []           # per compaction (.log.next's life): [seen, gone or None, nodes.csv's inode then]
     kill_at = None
     hunted_at = None
 
@@ -378,9 +379,8 @@ def drive(a):
     if proc_alive(a.pid):
         err = (err or "") + " still running %s after the signal" % ("30 s" if a.term else "10 s")
     pump(time.monotonic())   # lines written before it died: read now, so age about 0
-    if pend:
-        checks_tail = pend   # a line cut short: cannot happen (one write per line)
-        err = (err or "") + " log ends with a partial line %r" % checks_tail[:80]
+    if pend:  # a line cut short: seedd writes a line in one write(2)
+        err = (err or "") + " log ends with a partial line %r" % pend[:80]
     ref = t_kill
     base = loaded_t if loaded_t is not None else t0
     n = len(checks)
@@ -814,6 +814,8 @@ def main():
     p.add_argument("--keep-state", action="store_true")
     a = ap.parse_args()
     rc = {"gen": gen, "drive": drive, "tear": tear, "check": check, "loaded": loaded, "after": after}[a.cmd](a) or 0
+    if a.cmd in ("check", "loaded", "after"):
+        print("end")  # the checks ran to the end (a traceback has no such line)
     sys.stdout.flush()
     os._exit(rc)
 

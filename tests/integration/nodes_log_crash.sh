@@ -16,7 +16,9 @@
 # moment nodes.csv is the new file while nodes.csv.log.next is still there
 # (after the commit, before the switch). Rounds: seedd on the dir
 # (--snapshot-interval 1, --log-level debug), killed with SIGKILL 1.5-6 s
-# after its crawler loaded; the dir is kept, so the log grows. Rounds
+# after its crawler loaded (a hunting round with the log near the
+# threshold goes on up to 6 s more for its compaction; with none seen two
+# thirds of the way, up to 25 s); the dir is kept, so the log grows. Rounds
 # 2, 5, 8 append a batch cut short to the log (as power loss leaves it).
 # After every kill:
 #   a. nodes.csv is a complete CSV (seedd's header, whole rows), no row
@@ -69,10 +71,11 @@ failed=0
 ok() { pass "$PREFIX/$1"; total=$((total + 1)); }
 ko() { fail "$PREFIX/$1" "$2"; total=$((total + 1)); failed=$((failed + 1)); }
 ino() { stat -c %i "$1" 2>/dev/null || echo -; }
-# report PREFIX: the helper's "ok NAME: ..." / "bad NAME: ..." lines as checks; "info" lines to INFO.
+# report PREFIX: the helper's "ok NAME: ..." / "bad NAME: ..." lines as checks; "info" lines
+# to INFO; no "end" line: the helper died (its traceback is in $TMPBASE/helper.err).
 INFO=""
 report() {
-	local v rest
+	local v rest ended=""
 	INFO=""
 	while IFS= read -r line; do
 		v=${line%% *}
@@ -81,9 +84,11 @@ report() {
 		ok) ok "$1/${rest%%: *}" ;;
 		bad) ko "$1/${rest%%: *}" "${rest#*: }" ;;
 		info) INFO="$INFO${INFO:+; }$rest" ;;
+		end) ended=1 ;;
 		*) ko "$1/helper" "unexpected output: $line" ;;
 		esac
 	done
+	[ -n "$ended" ] || ko "$1/helper" "the checker died: $(tail -n 3 "$TMPBASE/helper.err" 2>/dev/null)"
 }
 
 dir=$(new_dir)
@@ -186,7 +191,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	# dir as this kill left it.
 	tear=()
 	[ $((round % 3)) = 2 ] && tear=(--tear $(( round / 3 % 3 )))
-	report "$R" < <($PY "$H" after "$dir/log" "$dir" "$st" "$TMPBASE/r$round.json" "${tear[@]}")
+	report "$R" < <($PY "$H" after "$dir/log" "$dir" "$st" "$TMPBASE/r$round.json" "${tear[@]}" 2>>"$TMPBASE/helper.err")
 	after_info=$INFO
 
 	# Rounds 3 and 7: a copy, stopped cleanly after a short run (b, c, d).
@@ -202,7 +207,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		if run "$R/copy" "$vdir" "$CIP" 0.8 --term --out "$TMPBASE/c$round.json"; then
 			if [ "$SEEDD_RC" = 0 ]; then ok "$R/copy/d clean exit"
 			else ko "$R/copy/d clean exit" "exit $SEEDD_RC: $(grep -E ' (error|warn) ' "$vdir/log" | tail -n 3)"; fi
-			report "$R/copy" < <($PY "$H" after "$vdir/log" "$vdir" "$st" "$TMPBASE/c$round.json" --clean --keep-state)
+			report "$R/copy" < <($PY "$H" after "$vdir/log" "$vdir" "$st" "$TMPBASE/c$round.json" --clean --keep-state 2>>"$TMPBASE/helper.err")
 			copy="$copy; its run: $J_n checks, then SIGTERM; $INFO"
 		fi
 	fi
@@ -214,7 +219,7 @@ done
 if run final "$dir" "$IP" 2 --term --out "$TMPBASE/final.json"; then
 	if [ "$SEEDD_RC" = 0 ]; then ok "final/d clean exit"
 	else ko "final/d clean exit" "exit $SEEDD_RC: $(grep -E ' (error|warn) ' "$dir/log" | tail -n 3)"; fi
-	report final < <($PY "$H" after "$dir/log" "$dir" "$st" "$TMPBASE/final.json" --clean)
+	report final < <($PY "$H" after "$dir/log" "$dir" "$st" "$TMPBASE/final.json" --clean 2>>"$TMPBASE/helper.err")
 	echo "SUMMARY final: $J_n checks, then SIGTERM; $INFO"
 fi
 if [ "$seen" -gt 0 ] && [ -n "$cuts" ]; then ok "a compaction was cut by a kill (rounds$cuts)"
