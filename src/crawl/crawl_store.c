@@ -219,7 +219,7 @@ crawl_store_load_step(struct crawl_store *s, struct crawl_core *k, int64_t mono)
 			ld->sl.have = 0;
 			nodescsv_reader_init(&ld->rd, NODESCSV_NETWORK, s->port);
 			/* The table will hold about this many: one allocation, not a doubling per thousand. */
-			nodes_reserve(&k->nodes, (size_t)st.st_size / 160);
+			nodes_reserve(&k->nodes, (size_t)st.st_size / 200);
 		}
 		int rc = nodes_file_read_slice(ld->fd, &ld->sl, &ld->rd, load_row, report_row, &l);
 		if (rc == -3)

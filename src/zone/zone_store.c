@@ -1,10 +1,14 @@
 #include "zone/zone_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "base/hashmix.h"
 #include "base/log.h"
 #include "zone/zone_csv.h"
 
@@ -132,6 +136,34 @@ apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool star
 
 enum load_result { LOAD_OK, LOAD_ABSENT, LOAD_UNUSABLE, LOAD_FAILED };
 
+/* A fingerprint of a file's text: zone.csv as we last read or wrote it. */
+#define HASH_PIECE 65536 /* a multiple of 8: pieces hash as the whole */
+
+static uint64_t
+hash_words(uint64_t h, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = hash_mix(h ^ w);
+	}
+	for (; i < n; i++)
+		h = hash_mix(h ^ (uint8_t)p[i]);
+	return h;
+}
+
+static uint64_t
+text_hash(const char *p, size_t n)
+{
+	uint64_t h = n;
+
+	for (size_t off = 0; off < n; off += HASH_PIECE)
+		h = hash_words(h, p + off, n - off < HASH_PIECE ? n - off : HASH_PIECE);
+	return h;
+}
+
 static enum load_result
 load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, time_t now)
 {
@@ -179,10 +211,12 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 			zs->dirty = now_text == NULL || flen != len || memcmp(now_text, buf, len) != 0;
 			free(now_text);
 		}
-		free(buf);
-		if (strcmp(name, ZONESTORE_FILE) == 0)
+		if (strcmp(name, ZONESTORE_FILE) == 0) {
 			zs->seen = id;
-		else
+			zs->seen_hash = text_hash(buf, len);
+		}
+		free(buf);
+		if (strcmp(name, ZONESTORE_FILE) != 0)
 			zs->dirty = true; /* loaded from .old: zone.csv must be written again */
 		zs->loads++;
 		zs->loaded = true;
@@ -208,26 +242,79 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 	return LOAD_UNUSABLE;
 }
 
+/*
+ * Does NAME hold exactly text, and what is its fingerprint? Read a piece
+ * at a time: no second copy of a large zone is held. -1 when unreadable.
+ */
+static int
+file_compare(int dirfd, const char *name, const char *text, size_t len, bool *same, uint64_t *hash)
+{
+	static char buf[HASH_PIECE];
+	size_t off = 0;
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*same = (size_t)st.st_size == len;
+	*hash = (uint64_t)st.st_size;
+	for (;;) {
+		size_t have = 0;
+		ssize_t n = 1;
+		while (have < sizeof(buf) && (n = read(fd, buf + have, sizeof(buf) - have)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			have += (size_t)n;
+		}
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		*hash = hash_words(*hash, buf, have);
+		*same = *same && have <= len - off && memcmp(buf, text + off, have) == 0;
+		off += have;
+		if (have < sizeof(buf))
+			break;
+	}
+	close(fd);
+	*same = *same && off == len;
+	return 0;
+}
+
 void
 zonestore_verify(struct zonestore *zs, struct zone *z)
 {
-	char *buf = NULL, *text;
-	size_t len = 0, flen = 0;
+	size_t flen = 0;
 	struct snapshot_id id;
+	bool same;
+	uint64_t hash;
 
 	if (!zs->verify)
 		return;
 	zs->verify = false;
-	if (snapshot_read(zs->dirfd, ZONESTORE_FILE, &buf, &len, &id) < 0 || !snapshot_id_equal(&id, &zs->seen)) {
-		free(buf);
-		zs->dirty = true; /* gone or changed since the load: write what is served */
+	snapshot_stat(zs->dirfd, ZONESTORE_FILE, &id);
+	if (!id.exists) {
+		zs->dirty = true; /* gone since the load: write what is served */
 		return;
 	}
-	text = zonefile_format(z, &flen);
-	if (text == NULL || flen != len || memcmp(text, buf, len) != 0)
-		zs->dirty = true;
+	if (!snapshot_id_equal(&id, &zs->seen))
+		return; /* changed on disk: the poll reads it again */
+	char *text = zonefile_format(z, &flen);
+	if (text == NULL || file_compare(zs->dirfd, ZONESTORE_FILE, text, flen, &same, &hash) < 0) {
+		free(text);
+		return;
+	}
 	free(text);
-	free(buf);
+	/* Not the text we loaded (an edit the poll could not see): the operator's, left for SIGHUP. */
+	if (hash != zs->seen_hash)
+		return;
+	if (!same)
+		zs->dirty = true;
 }
 
 bool
@@ -297,6 +384,7 @@ zonestore_save(struct zonestore *zs, struct zone *z, bool force)
 		free(text);
 		return -1;
 	}
+	zs->seen_hash = text_hash(text, len);
 	free(text);
 	snapshot_stat(zs->dirfd, ZONESTORE_FILE, &zs->seen);
 	zs->dirty = false;

@@ -29,6 +29,7 @@ struct zonestore {
 	const uint8_t *mname; /* --ns / --mbox overrides, NULL when not given */
 	const uint8_t *rname;
 	struct snapshot_id seen; /* zone.csv as we last read or wrote it */
+	uint64_t seen_hash;      /* and a fingerprint of its text */
 	bool dirty;              /* the zone differs from zone.csv */
 	bool verify;             /* loaded at start: whether it differs is found out later */
 	bool loaded;

@@ -25,21 +25,21 @@ raw rows of the other network, the torn batch last appended.
 
   gen DIR STATE TOPO [--nodes N] [--interval S] [--seed N] [--down-span S]
       DIR/nodes.csv (seedd's 33 columns), DIR/zone.csv, the simnet topology.
-  drive --pid PID --log FILE --dir DIR --seconds T --out JSON [--hunt]
-        [--hunt-min W0] [--hunt-max W] [--hunt-commit] [--extend E]
+  drive --pid PID --log FILE --dir DIR --seconds T --out JSON
+        [--hunt [--hunt-tmp S | --hunt-commit]] [--extend E]
         [--extend-frac F] [--term] [--seed N]
       Tails seedd's debug log (FILE), stamping each line with the moment it
       was read (never earlier than seedd wrote it). T seconds after seedd's
       crawler has loaded (its "crawl msg=started" line) sends SIGKILL (or
       SIGTERM with --term, then waits for the exit). --hunt: when
-      nodes.csv.log.next appears (a compaction began), the kill comes
-      W0 to W seconds later (--hunt-min, --hunt-max); when T is over and
-      the log is past F of the compaction threshold, waits up to E more
-      seconds for one (E + 2 once past the threshold itself).
-      --hunt-commit: the kill comes as soon as nodes.csv is the new file
-      (its inode changed) while nodes.csv.log.next is still there, or
-      when that is gone. The JSON holds every check seen (node, kind, age
-      at the kill) and what was on disk at the kill; stdout, a summary as
+      nodes.csv.log.next appears (a compaction began), the kill comes when
+      nodes.csv.tmp holds S of nodes.csv's size (--hunt-tmp; 0.9: written,
+      being synced), or (--hunt-commit) when nodes.csv is the new file (its
+      inode changed) while nodes.csv.log.next is still there; at the latest
+      when that is gone. When T is over and the log is past F of the
+      compaction threshold, waits up to E more seconds for one (E + 2 once
+      past the threshold itself). The JSON holds every check seen (node,
+      kind, age at the kill) and what was on disk at the kill; stdout, a summary as
       shell assignments (J_...).
   tear DIR MODE STATE         append a batch cut short to the log naming
                               nodes.csv (0: a row cut, 1: a wrong CRC, 2: a
@@ -344,16 +344,18 @@ def drive(a):
         if nx and (not comps or comps[-1][1] is not None):
             comps.append([now, None, fino(p_csv)])
             if a.hunt and kill_at is None:
+                # Hunting, with no sleep: nodes.csv.tmp being written reaches a share of
+                # nodes.csv (--hunt-tmp; 0.9: written, being synced), or nodes.csv is the new
+                # file while nodes.csv.log.next is still there (--hunt-commit: the commit's
+                # directory fsync, then the switch); either way no later than the switch.
                 hunted_at = now
-                kill_at = now + rnd.uniform(a.hunt_min, a.hunt_max)
-                if a.hunt_commit:
-                    # The moment nodes.csv is the new file while nodes.csv.log.next is not yet
-                    # nodes.csv.log (the commit's directory fsync, then the switch): no sleep.
-                    lim = now + 2.0
-                    while time.monotonic() < lim and fino(p_csv) == comps[-1][2] and os.path.exists(p_next):
-                        pass
-                    kill_at = time.monotonic()
-                    break
+                want = math.inf if a.hunt_commit else a.hunt_tmp * fsize(p_csv)
+                lim = now + 3.0
+                while (time.monotonic() < lim and fino(p_csv) == comps[-1][2] and os.path.exists(p_next) and
+                       fsize(p_tmp) < want):
+                    pass
+                kill_at = time.monotonic()
+                break
         elif not nx and comps and comps[-1][1] is None:
             comps[-1][1] = now
         if kill_at is not None and now >= kill_at:
@@ -782,9 +784,8 @@ def main():
     p.add_argument("--seconds", type=float, required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--hunt", action="store_true")
-    p.add_argument("--hunt-min", type=float, default=0.0)
+    p.add_argument("--hunt-tmp", type=float, default=0.5)
     p.add_argument("--hunt-commit", action="store_true")
-    p.add_argument("--hunt-max", type=float, default=0.02)
     p.add_argument("--extend", type=float, default=4.0)
     p.add_argument("--extend-frac", type=float, default=0.75)
     p.add_argument("--term", action="store_true")

@@ -11,10 +11,11 @@
 # URL (about 820 bytes a row), so the log passes half of nodes.csv after
 # about 3.6 MB, and compactions (the in-loop whole write of nodes.csv,
 # nodes.csv.log.next beside it meanwhile) happen within the rounds; every
-# other one is hunted: the kill comes 0 to 0.9 W s after nodes.csv.log.next
-# appears (W: the shortest compaction seen yet), or, every other hunt, the
-# moment nodes.csv is the new file while nodes.csv.log.next is still there
-# (after the commit, before the switch). Rounds: seedd on the dir
+# other one is hunted: once nodes.csv.log.next appears, the kill comes
+# when nodes.csv.tmp holds a random share of nodes.csv (or is whole and
+# being synced), or, every other hunt, the moment nodes.csv is the new
+# file while nodes.csv.log.next is still there (after the commit, before
+# the switch). Rounds: seedd on the dir
 # (--snapshot-interval 1, --log-level debug), killed with SIGKILL 1.5-6 s
 # after its crawler loaded (a hunting round with the log near the
 # threshold goes on up to 6 s more for its compaction; with none seen two
@@ -96,8 +97,14 @@ vdir="$TMPBASE/copy"
 st="$TMPBASE/state.pkl"
 port=$(free_port)
 echo "seed $SEED, rounds $ROUNDS, nodes $NODES, seedd $SEEDD, dir $dir"
-# A copy: a rebuild of the tree meanwhile must not change the binary under test.
-cp "$SEEDD" "$TMPBASE/seedd" || { ko setup "no binary at $SEEDD"; exit 0; }
+# A copy: a rebuild of the tree meanwhile must not change the binary under test
+# (nor one caught in mid-link: tried until the copy runs).
+for _ in $(seq 1 60); do
+	cp "$SEEDD" "$TMPBASE/seedd" 2>/dev/null && "$TMPBASE/seedd" --version >/dev/null 2>&1 && break
+	rm -f "$TMPBASE/seedd"
+	sleep 0.5
+done
+[ -x "$TMPBASE/seedd" ] || { ko setup "no working binary at $SEEDD"; exit 0; }
 SEEDD=$TMPBASE/seedd
 if ss -Hltun | grep -q ' 127\.63\.'; then
 	ko setup "something already listens in 127.63.0.0/16: $(ss -Hltun | grep ' 127\.63\.' | head -n 3)"
@@ -118,8 +125,6 @@ echo "simnet: $(cat "$TMPBASE/sim.ready"), setup $((SECONDS - t_start)) s"
 
 common=(--zone nl.test --allow-private --interval "$INTERVAL" --timeout 2 --concurrency 256
 	--snapshot-interval 1 --resolver "$RES:$port" --log-level debug)
-wmin=0.025       # the shortest compaction seen yet (nodes.csv.log.next's life), s
-wseen=0
 seen=0           # compactions seen
 hunted=0         # of which hunted
 compacted=""     # rounds in which nodes.csv was replaced
@@ -157,12 +162,15 @@ for round in $(seq 1 "$ROUNDS"); do
 	secs=$(( 15 + RANDOM % 46 ))   # tenths: 1.5 to 6 s
 	hunt=()
 	if [ $((seen % 2)) = 0 ]; then
-		# Mostly while nodes.csv.tmp is written (up to 0.9 of the shortest compaction seen);
-		# every other hunt at its end: after the commit, before the switch (or just after).
+		# In turn: while nodes.csv.tmp is written (when it holds 5-85% of nodes.csv's
+		# size; or 90%: written whole, being synced), and after the commit, before
+		# the switch.
 		if [ $((hunted % 2)) = 1 ]; then
 			hunt=(--hunt --hunt-commit)
+		elif [ $((RANDOM % 4)) = 0 ]; then
+			hunt=(--hunt --hunt-tmp 0.9)
 		else
-			hunt=(--hunt --hunt-max "$(awk -v w="$wmin" 'BEGIN { print w * 0.9 }')")
+			hunt=(--hunt --hunt-tmp "$(printf '0.%02d' $(( 5 + RANDOM % 81 )))")
 		fi
 		# None yet two thirds of the way: wait for one (the log grows 150-250 KB a second).
 		[ "$seen" = 0 ] && [ "$round" -ge $(( ROUNDS * 2 / 3 )) ] && hunt+=(--extend 25 --extend-frac 0)
@@ -174,10 +182,6 @@ for round in $(seq 1 "$ROUNDS"); do
 	if [ "$J_ncomp" -gt 0 ]; then
 		[ ${#hunt[@]} -gt 0 ] && hunted=$((hunted + 1))
 		seen=$((seen + J_ncomp))
-	fi
-	if [ -n "$J_window" ]; then
-		wmin=$(awk -v w="$J_window" -v m="$wmin" -v n="$wseen" 'BEGIN { print (n == 0 || w < m) ? w : m }')
-		wseen=1
 	fi
 	case "$J_cut" in none*) ;; *) cuts="$cuts $round" ;; esac
 	[ "$ino0" != "$(ino "$dir/nodes.csv")" ] && compacted="$compacted $round"
