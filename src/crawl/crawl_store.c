@@ -122,19 +122,15 @@ replay_log(struct crawl_store *s, struct crawl_core *k, int64_t mono, const stru
 {
 	struct changelog_replay r;
 	struct load l = { s, k, mono, true, NODESFILE_LOG };
-	size_t len, before = k->nodes.count;
-	char *text = nodes_file_read_log(s->dirfd, id->dev, id->ino, "crawl", &r, &len);
+	size_t before = k->nodes.count;
 
-	if (text) {
-		char *other = NULL;
-		size_t olen = 0;
+	nodes_file_read_log(s->dirfd, id->dev, id->ino, "crawl", &r);
+	if (r.len > 0) {
 		bool track = k->nodes.track;
 		k->nodes.track = false; /* what the log holds is no change */
-		nodescsv_parse(text, len, s->port, load_row, report_row, &l, &other, &olen);
+		nodes_file_replay(&r, NODESCSV_NETWORK, s->port, load_row, report_row, &l);
 		k->nodes.track = track;
 		report_rest(s);
-		free(other); /* the DHT's rows: it reads the log itself */
-		free(text);
 		log_info("crawl", "msg=replayed file=%s batches=%u torn_tail=%s nodes=%zu new=%zd", NODESFILE_LOG,
 		         r.batches, r.torn ? "dropped" : "no", k->nodes.count, (ssize_t)(k->nodes.count - before));
 	}

@@ -162,17 +162,12 @@ node_log_replay(struct dht *d, const struct snapshot_id *id)
 {
 	struct changelog_replay r;
 	struct node_load l = { d, true, NODESFILE_LOG };
-	size_t len;
-	char *text = nodes_file_read_log(d->dirfd, id->dev, id->ino, "dht", &r, &len);
 
-	if (text) {
-		char *other = NULL;
-		size_t olen = 0;
+	nodes_file_read_log(d->dirfd, id->dev, id->ino, "dht", &r);
+	if (r.len > 0) {
 		d->nodes.track = false; /* what the log holds is no change */
-		nodescsv_parse_net(text, len, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, &l, &other, &olen);
+		nodes_file_replay(&r, DHT_NETWORK, DHT_DEFAULT_PORT, load_node, report_node, &l);
 		d->nodes.track = true;
-		free(other); /* the crawler's rows: it reads the log itself */
-		free(text);
 		log_info("dht", "msg=replayed file=%s batches=%u dht_nodes=%zu", NODESFILE_LOG, r.batches,
 		         d->nodes.count);
 	}

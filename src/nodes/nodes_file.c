@@ -32,32 +32,38 @@ nodes_file_close(struct nodes_file *f)
 	f->log.fd = f->log.next_fd = -1;
 }
 
-char *
-nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct changelog_replay *r, size_t *len)
+void
+nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct changelog_replay *r)
 {
-	*len = 0;
 	if (changelog_read(dirfd, NODESCSV_FILE, dev, ino, r) < 0) {
 		log_error(who, "msg=\"cannot read\" file=%s error=\"%s\"", NODESFILE_LOG, strerror(errno));
 		memset(r, 0, sizeof(*r));
-		return NULL;
+		return;
 	}
 	if (r->stale)
 		log_warn(who, "msg=\"log of another version of the file skipped\" file=%s", NODESFILE_LOG);
 	if (r->torn)
 		log_warn(who, "msg=\"torn tail dropped\" file=%s batches=%u", NODESFILE_LOG, r->batches);
-	if (r->len == 0)
-		return NULL;
+}
+
+int
+nodes_file_replay(const struct changelog_replay *r, const char *network, uint16_t default_port,
+                  nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx)
+{
+	struct nodescsv_reader rd;
 	const char *h = nodescsv_header();
-	size_t hl = strlen(h);
-	char *text = malloc(hl + r->len + 1);
-	if (!text) {
-		log_error(who, "msg=\"out of memory replaying\" file=%s", NODESFILE_LOG);
-		return NULL;
+
+	if (r->len == 0)
+		return 0;
+	/* The log's rows are in our column order, under no header of their own. */
+	nodescsv_reader_init(&rd, network, default_port);
+	rd.drop_other = true;
+	int rc = nodescsv_feed(&rd, h, strlen(h), row_fn, report, ctx);
+	if (rc == 0) {
+		rd.line = 0; /* line numbers of the rows themselves */
+		rc = nodescsv_feed(&rd, r->rows, r->len, row_fn, report, ctx);
 	}
-	memcpy(text, h, hl);
-	memcpy(text + hl, r->rows, r->len + 1);
-	*len = hl + r->len;
-	return text;
+	return rc;
 }
 
 int

@@ -39,13 +39,15 @@ void nodes_file_init(struct nodes_file *f, int dirfd);
 void nodes_file_close(struct nodes_file *f);
 
 /*
- * The log that applies to nodes.csv as loaded (dev, ino): its rows after
- * a header, to parse as a nodes.csv (malloc'd; NULL when none), and in *r
- * what nodes_file_open needs (free it with changelog_replay_free). who
+ * The log that applies to nodes.csv as loaded (dev, ino), into *r (what
+ * nodes_file_open needs too; free it with changelog_replay_free). who
  * names the module in the log lines.
  */
-char *nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct changelog_replay *r,
-                          size_t *len);
+void nodes_file_read_log(int dirfd, dev_t dev, ino_t ino, const char *who, struct changelog_replay *r);
+/* Its rows of network, in order, to row_fn (the rest skipped): as nodescsv_feed. */
+int nodes_file_replay(const struct changelog_replay *r, const char *network, uint16_t default_port,
+                      nodescsv_row_fn *row_fn, nodescsv_report_fn *report, void *ctx);
+
 /*
  * Reading nodes.csv a slice at a time (no copy of a file of tens of
  * megabytes is held): each call reads up to NODESFILE_SLICE bytes of fd and

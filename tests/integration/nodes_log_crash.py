@@ -687,7 +687,7 @@ def loaded(a):
         bad.append("error lines: " + " | ".join(errs[:3]))
     if any("row skipped" in w for w in warns):
         bad.append("rows skipped")
-    say(not bad, "b load: count of the replay, no error", "; ".join(bad + [detail]) if bad else detail)
+    say(not bad, "b load with the replay's count, no error", "; ".join(bad + [detail]) if bad else detail)
     rc = 1 if bad else 0
     if st.get("torn"):
         left = []
