@@ -1,5 +1,6 @@
 #include "base/csv.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void
@@ -11,15 +12,10 @@ csv_init(struct csv *c, const char *p, size_t len)
 	c->line = 0;
 }
 
-static char *
-trim(char *s)
+static bool
+blank(char c)
 {
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
+	return c == ' ' || c == '\t';
 }
 
 int
@@ -35,19 +31,31 @@ csv_next(struct csv *c, char buf[CSV_LINE_MAX], char *fields[CSV_FIELDS_MAX])
 		if (n >= CSV_LINE_MAX)
 			return -1;
 		memcpy(buf, start, n);
-		buf[n] = '\0';
-		if (*trim(buf) == '\0')
+		/* One pass, ends known: no strlen or strchr per field (100,000-row files). */
+		char *s = buf, *e = buf + n;
+		while (s < e && blank(*s))
+			s++;
+		while (e > s && (blank(e[-1]) || e[-1] == '\r'))
+			e--;
+		if (s == e)
 			continue; /* blank line */
-
+		*e = '\0';
 		int nf = 0;
-		char *s = buf;
 		for (;;) {
-			char *comma = strchr(s, ',');
+			char *comma = s;
+			while (comma < e && *comma != ',')
+				comma++; /* fields are short: a loop beats a call */
+			char *fe = comma;
+			if (comma == e)
+				comma = NULL;
 			if (nf == CSV_FIELDS_MAX)
 				return -1;
-			if (comma)
-				*comma = '\0';
-			fields[nf++] = trim(s);
+			while (s < fe && blank(*s))
+				s++;
+			while (fe > s && (blank(fe[-1]) || fe[-1] == '\r'))
+				fe--;
+			*fe = '\0';
+			fields[nf++] = s;
 			if (!comma)
 				break;
 			s = comma + 1;

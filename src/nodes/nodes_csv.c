@@ -53,7 +53,7 @@ nodescsv_time_parse(const char *s, int64_t *out)
 		*out = 0;
 		return 0;
 	}
-	if (strlen(s) == 19 && numfmt_parse_time(s, out) == 0)
+	if (strnlen(s, 20) == 19 && numfmt_parse_time(s, out) == 0)
 		return 0; /* the form we write; others (fewer digits, spaces) below */
 	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || s[n] != '\0')
 		return -1;
