@@ -98,7 +98,7 @@ crawl_store_init(struct crawl_store *s, int dirfd, uint16_t port)
 	s->dirfd = dirfd;
 	s->port = port;
 	s->ld.fd = -1;
-	nodes_file_init(&s->file, dirfd);
+	logfile_init(&s->file, dirfd, NODESCSV_FILE);
 }
 
 void
@@ -106,7 +106,7 @@ crawl_store_free(struct crawl_store *s)
 {
 	free(s->other);
 	s->other = NULL;
-	nodes_file_close(&s->file);
+	logfile_close(&s->file);
 	if (s->ld.fd >= 0) {
 		close(s->ld.fd);
 		free(s->ld.rd.other);
@@ -134,7 +134,7 @@ replay_log(struct crawl_store *s, struct crawl_core *k, int64_t mono, const stru
 		log_info("crawl", "msg=replayed file=%s batches=%u torn_tail=%s nodes=%zu new=%zd", NODESFILE_LOG,
 		         r.batches, r.torn ? "dropped" : "no", k->nodes.count, (ssize_t)(k->nodes.count - before));
 	}
-	nodes_file_open(&s->file, id->dev, id->ino, (uint64_t)id->size, &r, "crawl");
+	logfile_open(&s->file, id->dev, id->ino, (uint64_t)id->size, &r, "crawl");
 	changelog_replay_free(&r);
 }
 
@@ -297,7 +297,7 @@ save_whole(struct crawl_store *s, struct crawl_core *k)
 	}
 	/* Everything changed so far is in this text. */
 	nodes_clear_changes(&k->nodes);
-	int rc = nodes_file_write(&s->file, buf, len);
+	int rc = logfile_write(&s->file, buf, len);
 	free(buf);
 	if (rc == 0)
 		snapshot_stat(s->dirfd, NODESCSV_FILE, &s->seen);
@@ -319,7 +319,7 @@ save_batch(struct crawl_store *s, struct crawl_core *k)
 	if (nodescsv_format_changes(&k->nodes, NODESCSV_NETWORK, good_for_csv, NULL, NULL, &buf, &len, &cap) < 0)
 		rc = -1;
 	if (rc == 0)
-		rc = nodes_file_append(&s->file, buf, len);
+		rc = logfile_append(&s->file, buf, len);
 	else
 		errno = ENOMEM;
 	if (rc < 0)
@@ -332,7 +332,7 @@ int
 crawl_store_save(struct crawl_store *s, struct crawl_core *k, bool force)
 {
 	/* At shutdown the file is compacted: the next start reads one file. */
-	bool whole = force || k->nodes.all_dirty || nodes_file_whole_due(&s->file);
+	bool whole = force || k->nodes.all_dirty || logfile_whole_due(&s->file);
 	int rc = whole ? 1 : save_batch(s, k);
 
 	if (rc == 1) {

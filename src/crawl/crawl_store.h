@@ -30,7 +30,7 @@ struct crawl_load {
 struct crawl_store {
 	int dirfd;
 	uint16_t port;     /* --port: rows without a port column take it */
-	struct nodes_file file; /* nodes.csv and nodes.csv.log */
+	struct logfile file; /* nodes.csv and nodes.csv.log */
 	struct snapshot_id seen;
 	char *other;       /* nodes.csv rows of other networks, kept verbatim */
 	size_t other_len;

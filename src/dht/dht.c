@@ -62,7 +62,7 @@ dht_core_init(struct dht *d, const struct dht_config *cfg, struct rng *rng, int6
 	rng_bytes(rng, &ns, sizeof(ns));
 	nodes_init(&d->nodes, cfg->max_nodes, ns);
 	d->nodes.track = true; /* nodes.csv.log: what changes from here on */
-	nodes_file_init(&d->nodes_file, d->dirfd);
+	logfile_init(&d->nodes_file, d->dirfd, NODESCSV_FILE);
 	d->q = calloc(DHT_QUEUE, sizeof(*d->q));
 	d->out = calloc(DHT_SLOTS, sizeof(*d->out));
 	d->recent = calloc(DHT_RECENT, sizeof(*d->recent));
@@ -93,7 +93,7 @@ dht_core_free(struct dht *d)
 	free(d->other);
 	ih_free(&d->ih);
 	changelog_close(&d->ih_log);
-	nodes_file_close(&d->nodes_file);
+	logfile_close(&d->nodes_file);
 	d->peer = NULL;
 	d->q = NULL;
 	d->out = NULL;

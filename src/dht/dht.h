@@ -178,7 +178,7 @@ struct dht {
 	int64_t started;
 	/* snapshots */
 	bool ih_dirty;                    /* infohashes.csv must be written whole */
-	struct nodes_file nodes_file;     /* nodes.csv and its log, when the DHT owns them */
+	struct logfile nodes_file;     /* nodes.csv and its log, when the DHT owns them */
 	pid_t ih_writer;                  /* the child compacting infohashes.csv, or 0 */
 	pid_t parent;                     /* our pid, for that child to check */
 	struct changelog ih_log;          /* infohashes.csv.log; fd -1 while there is none */

@@ -172,7 +172,7 @@ node_log_replay(struct dht *d, const struct snapshot_id *id)
 		         d->nodes.count);
 	}
 	if (d->own_nodes_file)
-		nodes_file_open(&d->nodes_file, id->dev, id->ino, (uint64_t)id->size, &r, "dht");
+		logfile_open(&d->nodes_file, id->dev, id->ino, (uint64_t)id->size, &r, "dht");
 	changelog_replay_free(&r);
 }
 
@@ -504,17 +504,17 @@ nodes_save(struct dht *d, bool force)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	bool whole = force || d->nodes.all_dirty || nodes_file_whole_due(&d->nodes_file);
+	bool whole = force || d->nodes.all_dirty || logfile_whole_due(&d->nodes_file);
 	int rc;
 
 	if (whole) {
 		buf = nodescsv_format_net(&d->nodes, DHT_NETWORK, good, id_hex, d, d->other, d->other_len, &len);
 		nodes_clear_changes(&d->nodes);
-		rc = buf ? nodes_file_write(&d->nodes_file, buf, len) : -1;
+		rc = buf ? logfile_write(&d->nodes_file, buf, len) : -1;
 	} else {
 		rc = nodescsv_format_changes(&d->nodes, DHT_NETWORK, good, id_hex, d, &buf, &len, &cap);
 		if (rc == 0)
-			rc = nodes_file_append(&d->nodes_file, buf, len);
+			rc = logfile_append(&d->nodes_file, buf, len);
 		else
 			d->nodes_file.whole = true;
 	}

@@ -5,12 +5,13 @@
  * row for each node forgotten, are one batch of the log (nodescsv_format_changes):
  * at 100,000 nodes each checked once an interval, that is a row a check, not
  * 18 MB a minute. nodes.csv is written whole (compacted) when the log passes
- * half its size (at least NODESFILE_COMPACT_MIN), when the changes could not
+ * half its size (at least LOGFILE_COMPACT_MIN), when the changes could not
  * be tracked or nodes.csv was replaced behind our back, and at shutdown.
  *
- * One module writes (the crawler; the DHT when the crawler is off): it owns
- * a struct nodes_file. Both read nodes.csv and then the log at start: a
- * later row replaces a node's history, a gone row forgets it.
+ * One module writes (the crawler; the DHT when the crawler is off): it
+ * owns a struct logfile (base/logfile.h) for nodes.csv. Both read
+ * nodes.csv and then the log at start: a later row replaces a node's
+ * history, a gone row forgets it.
  * Functions return 0 or -1 with errno set.
  */
 #ifndef SEEDD_NODES_FILE_H
@@ -22,21 +23,10 @@
 #include <sys/types.h>
 
 #include "base/changelog.h"
+#include "base/logfile.h"
 #include "nodes/nodes_csv.h"
 
 #define NODESFILE_LOG "nodes.csv.log"
-#define NODESFILE_COMPACT_MIN (1u << 20) /* a log this small is not worth a rewrite */
-
-struct nodes_file {
-	int dirfd;
-	struct changelog log; /* fd -1: none open, the next write is whole */
-	uint64_t base_size;   /* bytes of nodes.csv when last written or read */
-	bool whole;           /* the next write must be whole */
-	uint64_t batches, compactions;
-};
-
-void nodes_file_init(struct nodes_file *f, int dirfd);
-void nodes_file_close(struct nodes_file *f);
 
 /*
  * The log that applies to nodes.csv as loaded (dev, ino), into *r (what
@@ -61,16 +51,5 @@ struct nodes_slice {
 };
 int nodes_file_read_slice(int fd, struct nodes_slice *sl, struct nodescsv_reader *rd, nodescsv_row_fn *row_fn,
                           nodescsv_report_fn *report, void *ctx);
-
-/* The writer, after its load of nodes.csv (dev, ino, size): append to its log from now on. */
-void nodes_file_open(struct nodes_file *f, dev_t dev, ino_t ino, uint64_t size, const struct changelog_replay *r,
-                     const char *who);
-
-/* Must the next write be whole (no log, told so, or the log is large)? */
-bool nodes_file_whole_due(const struct nodes_file *f);
-/* One batch of rows (no header); on failure the next write is whole. */
-int nodes_file_append(struct nodes_file *f, const char *rows, size_t len);
-/* nodes.csv whole (header and rows), and a new log for it. */
-int nodes_file_write(struct nodes_file *f, const char *buf, size_t len);
 
 #endif

@@ -241,7 +241,7 @@ test_crawl_store(void)
 	snapshot_stat(dfd, NODESCSV_FILE, &id);
 	struct changelog_replay r;
 	nodes_file_read_log(dfd, id.dev, id.ino, "crawl", &r);
-	nodes_file_open(&e.s.file, id.dev, id.ino, (uint64_t)id.size, &r, "crawl");
+	logfile_open(&e.s.file, id.dev, id.ino, (uint64_t)id.size, &r, "crawl");
 	changelog_replay_free(&r);
 	e.s.seen = id;
 
