@@ -348,6 +348,7 @@ main(int argc, char **argv)
 		rc = 1;
 	crawler_close(&s.crawler);
 	dht_close(&s.dht);
+	zonestore_close(&s.store);
 	http_close(&s.http);
 	log_info("main", "msg=stopped serial=%u", s.zone.soa.serial);
 	dns_server_close(&s.dns);

@@ -31,8 +31,10 @@ on_publish(void *ctx, uint32_t i, const struct addr *a, bool on)
 	int changed = on ? zone_node_add(c->zone, a) : zone_node_del(c->zone, a);
 
 	(void)i;
-	if (changed > 0)
+	if (changed > 0) {
+		zonestore_node(c->store, a, on); /* for zone.csv.log */
 		c->zone_changed = true;
+	}
 	return changed;
 }
 

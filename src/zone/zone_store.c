@@ -55,7 +55,79 @@ void
 zonestore_touch(struct zonestore *zs, struct zone *z, time_t now)
 {
 	z->soa.serial = zone_serial_next(z->soa.serial, date_serial(now));
-	zs->dirty = true;
+	zs->pending = true;
+}
+
+void
+zonestore_node(struct zonestore *zs, const struct addr *a, bool add)
+{
+	if (zs->nev == zs->evcap) {
+		size_t nc = zs->evcap ? zs->evcap * 2 : 256;
+		struct zonestore_event *v = realloc(zs->ev, nc * sizeof(*v));
+		if (!v) {
+			zs->dirty = true; /* not logged: the next write is whole */
+			return;
+		}
+		zs->ev = v;
+		zs->evcap = nc;
+	}
+	zs->ev[zs->nev++] = (struct zonestore_event){ *a, add };
+	zs->pending = true;
+}
+
+void
+zonestore_close(struct zonestore *zs)
+{
+	logfile_close(&zs->file);
+	free(zs->ev);
+	zs->ev = NULL;
+	zs->nev = zs->evcap = 0;
+}
+
+/* The SOA line of zone.csv (with its newline) into out; its length. */
+static size_t
+soa_line(const struct zone *z, char *out, size_t cap)
+{
+	char n1[DNAME_TEXT_MAX], n2[DNAME_TEXT_MAX];
+
+	dname_to_text(z->soa.mname, n1, sizeof(n1));
+	dname_to_text(z->soa.rname, n2, sizeof(n2));
+	int n = snprintf(out, cap, "%s,%s %u %u %u %u %u\n", n1, n2, z->soa.serial, z->soa.refresh, z->soa.retry,
+	                 z->soa.expire, z->soa.minimum);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* What changed since the last batch, appended to zone.csv.log: 0, or -1 (then the next write is whole). */
+static int
+save_batch(struct zonestore *zs, struct zone *z)
+{
+	char apex[DNAME_TEXT_MAX], ip[ADDR_STRLEN];
+	size_t al, cap, len = 0;
+
+	dname_to_text(z->apex, apex, sizeof(apex));
+	al = strlen(apex);
+	cap = zs->nev * (al + ADDR_STRLEN + 3) + 2 * DNAME_TEXT_MAX + 64;
+	char *b = malloc(cap);
+	if (!b) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < zs->nev; i++) {
+		addr_ip_str(&zs->ev[i].a, ip, sizeof(ip));
+		b[len++] = zs->ev[i].add ? '+' : '-';
+		memcpy(b + len, apex, al);
+		len += al;
+		b[len++] = ',';
+		size_t il = strlen(ip);
+		memcpy(b + len, ip, il);
+		len += il;
+		b[len++] = '\n';
+	}
+	b[len++] = '=';
+	size_t sl = soa_line(z, b + len, cap - len);
+	int rc = sl ? logfile_append(&zs->file, b, len + sl) : -1;
+	free(b);
+	return rc;
 }
 
 static bool
@@ -164,13 +236,78 @@ text_hash(const char *p, size_t n)
 	return h;
 }
 
+/* One row of zone.csv.log over the zone: 0, or -1 when malformed. */
+static int
+replay_row(struct zonestore *zs, struct zone *z, char *row)
+{
+	char *comma = strchr(row + 1, ',');
+	uint8_t name[DNAME_MAX];
+	struct zone_soa soa;
+	struct addr a;
+
+	if (!comma)
+		return -1;
+	*comma = '\0';
+	if (row[0] == '=') {
+		if (zonefile_parse_soa(row + 1, comma + 1, &soa) < 0)
+			return -1;
+		if (serial_newer(soa.serial, z->soa.serial))
+			z->soa.serial = soa.serial; /* the rest of the SOA is the operator's, in zone.csv */
+		return 0;
+	}
+	if ((row[0] != '+' && row[0] != '-') || dname_from_text(name, row + 1) < 0 ||
+	    dname_len(name) != dname_len(z->apex) || memcmp(name, z->apex, dname_len(name)) != 0 ||
+	    addr_parse_ip(&a, comma + 1) < 0)
+		return -1;
+	if (row[0] == '-')
+		zone_node_del(z, &a);
+	else if (zs->allow_private || addr_is_global(&a))
+		zone_node_add(z, &a);
+	return 0;
+}
+
+/*
+ * zone.csv.log over the zone just read from zone.csv (id): what the
+ * crawler changed since zone.csv was written. Then it is ours to append
+ * to (a log naming another version of zone.csv is dropped: that file is
+ * the operator's now).
+ */
+static void
+replay_log(struct zonestore *zs, struct zone *z, const struct snapshot_id *id)
+{
+	struct changelog_replay r;
+	unsigned rows = 0, bad = 0;
+
+	if (changelog_read(zs->dirfd, ZONESTORE_FILE, id->dev, id->ino, &r) < 0) {
+		log_error("zone", "msg=\"cannot read\" file=%s/" ZONESTORE_LOG " error=\"%s\"", zs->dir, strerror(errno));
+		memset(&r, 0, sizeof(r));
+	}
+	if (r.stale)
+		log_warn("zone", "msg=\"log of another version of the file skipped\" file=%s/" ZONESTORE_LOG, zs->dir);
+	if (r.torn)
+		log_warn("zone", "msg=\"torn tail dropped\" file=%s/" ZONESTORE_LOG " batches=%u", zs->dir, r.batches);
+	for (char *p = r.rows, *nl; p && p < r.rows + r.len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(r.rows + r.len - p)); /* rows are whole: there is one */
+		*nl = '\0';
+		if (replay_row(zs, z, p) < 0 && bad++ < REPORT_LINES_MAX)
+			log_warn("zone", "msg=\"row skipped\" file=%s/" ZONESTORE_LOG " row=%u", zs->dir, rows + 1);
+		rows++;
+	}
+	if (r.len > 0)
+		log_info("zone", "msg=replayed file=%s/" ZONESTORE_LOG " batches=%u rows=%u serial=%u nodes4=%zu nodes6=%zu",
+		         zs->dir, r.batches, rows, z->soa.serial, z->v4.n, z->v6.n);
+	logfile_close(&zs->file);
+	logfile_open(&zs->file, id->dev, id->ino, (uint64_t)id->size, &r, "zone");
+	changelog_replay_free(&r);
+}
+
 static enum load_result
 load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, time_t now)
 {
 	struct report_ctx rc = { name, 0 };
 	struct zonefile_parsed p;
 	struct snapshot_id id;
-	char *buf, rej[300];
+	char *buf, *free_text, rej[300];
 	size_t len;
 	int pr = -1;
 
@@ -211,11 +348,13 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 			zs->dirty = now_text == NULL || flen != len || memcmp(now_text, buf, len) != 0;
 			free(now_text);
 		}
+		free_text = buf;
 		if (strcmp(name, ZONESTORE_FILE) == 0) {
 			zs->seen = id;
 			zs->seen_hash = text_hash(buf, len);
+			replay_log(zs, z, &id);
 		}
-		free(buf);
+		free(free_text);
 		if (strcmp(name, ZONESTORE_FILE) != 0)
 			zs->dirty = true; /* loaded from .old: zone.csv must be written again */
 		zs->loads++;
@@ -320,6 +459,7 @@ zonestore_verify(struct zonestore *zs, struct zone *z)
 bool
 zonestore_load(struct zonestore *zs, struct zone *z, time_t now)
 {
+	logfile_init(&zs->file, zs->dirfd, ZONESTORE_FILE);
 	enum load_result r = load_file(zs, z, ZONESTORE_FILE, true, now);
 
 	if (r == LOAD_OK)
@@ -372,22 +512,38 @@ zonestore_save(struct zonestore *zs, struct zone *z, bool force)
 {
 	size_t len;
 	char *text;
+	bool whole = force || zs->dirty || (zs->pending && logfile_whole_due(&zs->file));
 
-	if (!zs->dirty && !force)
+	if (!whole) {
+		if (!zs->pending)
+			return 0;
+		if (save_batch(zs, z) < 0) {
+			zs->dirty = true; /* those changes are in no file: written whole at once */
+			log_error("zone", "msg=\"cannot write\" file=%s/" ZONESTORE_LOG " error=\"%s\"", zs->dir,
+			          strerror(errno));
+			return zonestore_save(zs, z, true);
+		}
+		zs->nev = 0;
+		zs->pending = false;
+		zs->last_save = time(NULL);
 		return 0;
+	}
 	text = zonefile_format(z, &len);
-	if (text == NULL || snapshot_write(zs->dirfd, ZONESTORE_FILE, text, len) < 0) {
+	if (text == NULL || logfile_write(&zs->file, text, len) < 0) {
 		zs->save_errors++;
 		zs->save_failing = true;
 		log_error("zone", "msg=\"cannot write zone.csv; will retry\" dir=%s error=\"%s\"",
 		          zs->dir, text == NULL ? "out of memory" : strerror(errno));
 		free(text);
+		zs->dirty = true;
 		return -1;
 	}
 	zs->seen_hash = text_hash(text, len);
 	free(text);
 	snapshot_stat(zs->dirfd, ZONESTORE_FILE, &zs->seen);
 	zs->dirty = false;
+	zs->pending = false;
+	zs->nev = 0;
 	zs->save_failing = false;
 	zs->saves++;
 	zs->last_save = time(NULL);

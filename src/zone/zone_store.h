@@ -6,9 +6,16 @@
  * zonestore_poll re-reads it when someone else changed it (size, mtime or
  * inode differ from what we last read or wrote); zonestore_reload does so
  * on SIGHUP. Static rows are replaced, node rows merged. The SOA serial
- * grows whenever the served zone changes. zonestore_save writes the zone
- * atomically (see snapshot.h). After start-up nothing here exits: failures
- * are logged and counted, and the zone stays as it was.
+ * grows whenever the served zone changes. What the crawler changes (node
+ * rows, the serial) is appended to zone.csv.log every interval
+ * (base/changelog.h; replayed over zone.csv when it is read):
+ *   +APEX,ADDRESS   a node row published
+ *   -APEX,ADDRESS   a node row withdrawn
+ *   =MNAME,RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM   the SOA after them
+ * zonestore_save writes the zone whole (atomically, see snapshot.h) when
+ * the log is large, when anything else changed, and at shutdown. After
+ * start-up nothing here exits: failures are logged and counted, and the
+ * zone stays as it was.
  */
 #ifndef SEEDD_ZONESTORE_H
 #define SEEDD_ZONESTORE_H
@@ -17,10 +24,18 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base/logfile.h"
 #include "base/snapshot.h"
 #include "zone/zone.h"
 
 #define ZONESTORE_FILE "zone.csv"
+#define ZONESTORE_LOG "zone.csv.log"
+
+/* A node row the crawler published (add) or withdrew, for zone.csv.log. */
+struct zonestore_event {
+	struct addr a;
+	bool add;
+};
 
 struct zonestore {
 	int dirfd;
@@ -30,7 +45,11 @@ struct zonestore {
 	const uint8_t *rname;
 	struct snapshot_id seen; /* zone.csv as we last read or wrote it */
 	uint64_t seen_hash;      /* and a fingerprint of its text */
-	bool dirty;              /* the zone differs from zone.csv */
+	bool dirty;              /* zone.csv must be written whole */
+	bool pending;            /* node rows or the serial changed since the last batch of zone.csv.log */
+	struct logfile file;     /* zone.csv and zone.csv.log */
+	struct zonestore_event *ev; /* those node rows, in order */
+	size_t nev, evcap;
 	bool verify;             /* loaded at start: whether it differs is found out later */
 	bool loaded;
 	uint64_t saves, save_errors, loads, rejected;
@@ -53,7 +72,10 @@ void zonestore_reload(struct zonestore *zs, struct zone *z, time_t now);
 void zonestore_poll(struct zonestore *zs, struct zone *z, time_t now);
 /* Write zone.csv when dirty (or always with force); 0 or -1. */
 int zonestore_save(struct zonestore *zs, struct zone *z, bool force);
-/* The zone changed in memory: bump the serial, mark dirty. */
+/* The crawler's node rows changed in memory (after zonestore_node for each): bump the serial. */
 void zonestore_touch(struct zonestore *zs, struct zone *z, time_t now);
+/* A node row published (add) or withdrawn by the crawler: logged at the next save. */
+void zonestore_node(struct zonestore *zs, const struct addr *a, bool add);
+void zonestore_close(struct zonestore *zs);
 
 #endif

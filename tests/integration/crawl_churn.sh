@@ -23,7 +23,8 @@
 #   up_at is 4 intervals (+10% jitter) at most: a fifth failure would need
 #   a check 18 s after the fourth, after up_at. Then + the timeout, + 2 s
 #   for the sampling and a loaded machine.
-# - zone.csv is written once a --snapshot-interval (1 s) and read once a
+# - zone.csv (with what zone.csv.log adds and withdraws since it was
+#   written) is written once a --snapshot-interval (1 s) and read once a
 #   second: its bounds have 2 s more than dig's.
 # - published at the first answer: every dig sample from 2 s after the
 #   node's first good check in the log (whole seconds) has it.
@@ -79,7 +80,12 @@ while :; do
 	echo "dig $tb $ta $(tr -s ' \n' '  ' <"$W/dig.out")" >>"$samples"
 	tb=$EPOCHREALTIME
 	if [ -f "$dir/zone.csv" ]; then
-		z=$(grep '^seed\.test,' "$dir/zone.csv" | cut -d, -f2 | tr '\n' ' ')
+		# zone.csv, then what zone.csv.log adds (+) and withdraws (-) since it was written.
+		z=$(cat "$dir/zone.csv" "$dir/zone.csv.log" 2>/dev/null | awk -F, '
+			/^seed\.test,/ { on[$2] = 1; next }
+			/^\+seed\.test,/ { on[$2] = 1; next }
+			/^-seed\.test,/ { delete on[$2] }
+			END { for (a in on) print a }' | sort | tr '\n' ' ')
 	else
 		z=NOFILE
 	fi

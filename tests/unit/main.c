@@ -48,6 +48,8 @@ main(void)
 	test_numfmt();
 	t_name = "zonefile";
 	test_zonefile();
+	t_name = "zone_store";
+	test_zone_store();
 	t_name = "nodeset";
 	test_nodeset();
 	t_name = "config";

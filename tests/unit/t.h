@@ -31,6 +31,7 @@ void test_rrl(void);
 void test_changelog(void);
 void test_numfmt(void);
 void test_zonefile(void);
+void test_zone_store(void);
 void test_addr(void);
 void test_ws(void);
 void test_ws_handshake(void);
