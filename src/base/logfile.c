@@ -71,23 +71,47 @@ logfile_append(struct logfile *f, const char *rows, size_t len)
 }
 
 int
-logfile_write(struct logfile *f, const char *buf, size_t len)
+logfile_begin(struct logfile *f)
 {
 	struct stat st;
 	int fd = snapshot_begin(f->dirfd, f->name);
 
 	f->whole = true; /* until this write and its log are in place */
+	f->writing = 0;
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || (f->log.fd >= 0 && changelog_compact_begin(&f->log, st.st_dev, st.st_ino) < 0) ||
-	    snapshot_put(fd, buf, len) < 0) {
-		int e = errno;
-		if (f->log.next_fd >= 0)
-			changelog_compact_abort(&f->log);
-		snapshot_abort(f->dirfd, f->name, fd);
-		errno = e;
+	if (fstat(fd, &st) < 0 || (f->log.fd >= 0 && changelog_compact_begin(&f->log, st.st_dev, st.st_ino) < 0)) {
+		logfile_abort(f, fd);
 		return -1;
 	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	return fd;
+}
+
+int
+logfile_put(struct logfile *f, int fd, const char *buf, size_t len)
+{
+	if (snapshot_put(fd, buf, len) < 0)
+		return -1;
+	f->writing += len;
+	return 0;
+}
+
+void
+logfile_abort(struct logfile *f, int fd)
+{
+	int e = errno;
+
+	if (f->log.next_fd >= 0)
+		changelog_compact_abort(&f->log);
+	snapshot_abort(f->dirfd, f->name, fd);
+	errno = e;
+}
+
+int
+logfile_commit(struct logfile *f, int fd)
+{
 	if (snapshot_commit(f->dirfd, f->name, fd) < 0) {
 		int e = errno;
 		if (f->log.next_fd >= 0)
@@ -95,11 +119,11 @@ logfile_write(struct logfile *f, const char *buf, size_t len)
 		errno = e;
 		return -1;
 	}
-	f->base_size = len;
+	f->base_size = f->writing;
 	f->compactions++;
-	/* nodes.csv is whole and current: the old log (if any) gives way to the new one. */
+	/* NAME is whole and current: the old log (if any) gives way to the new one. */
 	int rc = f->log.next_fd >= 0 ? changelog_compact_done(&f->log) :
-	         changelog_open(&f->log, f->dirfd, f->name, st.st_dev, st.st_ino, NULL);
+	         changelog_open(&f->log, f->dirfd, f->name, f->dev, f->ino, NULL);
 	if (rc < 0) {
 		int e = errno;
 		logfile_close(f); /* that log names the old file: a restart would skip it */
@@ -108,4 +132,18 @@ logfile_write(struct logfile *f, const char *buf, size_t len)
 	}
 	f->whole = false;
 	return 0;
+}
+
+int
+logfile_write(struct logfile *f, const char *buf, size_t len)
+{
+	int fd = logfile_begin(f);
+
+	if (fd < 0)
+		return -1;
+	if (logfile_put(f, fd, buf, len) < 0) {
+		logfile_abort(f, fd);
+		return -1;
+	}
+	return logfile_commit(f, fd);
 }

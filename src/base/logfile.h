@@ -28,6 +28,10 @@ struct logfile {
 	uint64_t base_size;   /* bytes of NAME when last written or read */
 	bool whole;           /* the next write must be whole */
 	uint64_t batches, compactions;
+	/* A whole write under way (logfile_begin): the new file's identity, bytes put. */
+	dev_t dev;
+	ino_t ino;
+	uint64_t writing;
 };
 
 void logfile_init(struct logfile *f, int dirfd, const char *name);
@@ -41,5 +45,10 @@ bool logfile_whole_due(const struct logfile *f);
 int logfile_append(struct logfile *f, const char *rows, size_t len);
 /* NAME whole, and a new log for it. */
 int logfile_write(struct logfile *f, const char *buf, size_t len);
+/* The same in pieces: begin (NAME.tmp's fd, or -1), put, then commit, or abort after a failed put. */
+int logfile_begin(struct logfile *f);
+int logfile_put(struct logfile *f, int fd, const char *buf, size_t len);
+int logfile_commit(struct logfile *f, int fd);
+void logfile_abort(struct logfile *f, int fd);
 
 #endif

@@ -384,21 +384,46 @@ sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
 	}
 }
 
-static void
-format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *apex)
+/* Text going out in pieces of at most ZONEFILE_PIECE bytes. */
+struct emit {
+	zonefile_out_fn *out;
+	void *ctx;
+	size_t len;
+	int err;
+	char buf[ZONEFILE_PIECE];
+};
+
+/* Room for n more bytes (n < ZONEFILE_PIECE): the pending piece goes out first when short. */
+static char *
+emit_room(struct emit *e, size_t n)
 {
-	size_t al = strlen(apex);
+	if (ZONEFILE_PIECE - e->len < n) {
+		if (!e->err && e->out(e->ctx, e->buf, e->len) < 0)
+			e->err = 1;
+		e->len = 0;
+	}
+	return e->buf + e->len;
+}
+
+static void
+emit_str(struct emit *e, const char *s, size_t n)
+{
+	memcpy(emit_room(e, n), s, n);
+	e->len += n;
+}
+
+static void
+format_nodes(struct emit *e, const struct nodeset *s, int family, const char *apex)
+{
+	size_t al = strlen(apex), row = al + ADDR_STRLEN + 2;
 	char ip[ADDR_STRLEN];
 
 	if (s->n == 0)
 		return;
-	/* Rows are at most apex,ip\n: room for all at once. */
-	if (sb_room(b, s->n * (al + ADDR_STRLEN + 2)) == NULL)
-		return;
 	if (family == AF_INET) {
 		uint32_t *v = malloc(2 * s->n * sizeof(*v));
 		if (v == NULL) {
-			b->err = 1;
+			e->err = 1;
 			return;
 		}
 		for (size_t i = 0; i < s->n; i++) {
@@ -406,8 +431,8 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 			v[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 		}
 		sort_u32(v, v + s->n, s->n); /* stable files diff well */
-		char *o = b->p + b->len;
 		for (size_t i = 0; i < s->n; i++) {
+			char *o = emit_room(e, row), *o0 = o;
 			memcpy(o, apex, al);
 			o += al;
 			*o++ = ',';
@@ -415,15 +440,14 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 				o = numfmt_u(o, (v[i] >> k) & 0xff);
 				*o++ = k ? '.' : '\n';
 			}
+			e->len += (size_t)(o - o0);
 		}
-		b->len = (size_t)(o - b->p);
-		b->p[b->len] = '\0'; /* the text stays a string, as sb_printf leaves it (room was made) */
 		free(v);
 		return;
 	}
 	const uint8_t **ips = malloc(s->n * sizeof(*ips));
 	if (ips == NULL) {
-		b->err = 1;
+		e->err = 1;
 		return;
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -435,34 +459,36 @@ format_nodes(struct sbuf *b, const struct nodeset *s, int family, const char *ap
 		memcpy(a.ip, ips[i], s->alen);
 		addr_ip_str(&a, ip, sizeof(ip));
 		size_t il = strlen(ip);
-		char *o = b->p + b->len;
+		char *o = emit_room(e, row);
 		memcpy(o, apex, al);
 		o[al] = ',';
 		memcpy(o + al + 1, ip, il);
 		o[al + 1 + il] = '\n';
-		b->len += al + il + 2;
+		e->len += al + il + 2;
 	}
-	b->p[b->len] = '\0';
 	free(ips);
 }
 
-char *
-zonefile_format(const struct zone *z, size_t *len)
+int
+zonefile_write(const struct zone *z, zonefile_out_fn *out, void *ctx)
 {
-	struct sbuf b;
+	struct emit *e = malloc(sizeof(*e));
+	char apex[DNAME_TEXT_MAX], n1[DNAME_TEXT_MAX], n2[DNAME_TEXT_MAX], line[3 * DNAME_TEXT_MAX + 64];
 
-	sb_init(&b, 4096);
-	char apex[DNAME_TEXT_MAX], n1[DNAME_TEXT_MAX], n2[DNAME_TEXT_MAX];
-
-	if (b.p == NULL)
-		return NULL;
+	if (e == NULL)
+		return -1;
+	e->out = out;
+	e->ctx = ctx;
+	e->len = 0;
+	e->err = 0;
 	dname_to_text(z->apex, apex, sizeof(apex));
 	dname_to_text(z->soa.mname, n1, sizeof(n1));
 	dname_to_text(z->soa.rname, n2, sizeof(n2));
-	sb_printf(&b, "%s,%s %u %u %u %u %u\n", n1, n2, z->soa.serial, z->soa.refresh,
-	          z->soa.retry, z->soa.expire, z->soa.minimum);
-	format_nodes(&b, &z->v4, AF_INET, apex);
-	format_nodes(&b, &z->v6, AF_INET6, apex);
+	int n = snprintf(line, sizeof(line), "%s,%s %u %u %u %u %u\n", n1, n2, z->soa.serial, z->soa.refresh,
+	                 z->soa.retry, z->soa.expire, z->soa.minimum);
+	emit_str(e, line, (size_t)n);
+	format_nodes(e, &z->v4, AF_INET, apex);
+	format_nodes(e, &z->v6, AF_INET6, apex);
 	for (size_t i = 0; i < z->nrr; i++) {
 		const struct zone_rr *rr = &z->rr[i];
 		dname_to_text(rr->name, n1, sizeof(n1));
@@ -473,9 +499,39 @@ zonefile_format(const struct zone *z, size_t *len)
 			memcpy(a.ip, rr->rdata, rr->rdlen);
 			addr_ip_str(&a, n2, sizeof(n2));
 		}
-		sb_printf(&b, "%s,%s\n", n1, n2);
+		n = snprintf(line, sizeof(line), "%s,%s\n", n1, n2);
+		emit_str(e, line, (size_t)n);
 	}
-	if (b.err) {
+	if (!e->err && e->len > 0 && out(ctx, e->buf, e->len) < 0)
+		e->err = 1;
+	int err = e->err;
+	free(e);
+	return err ? -1 : 0;
+}
+
+static int
+to_sbuf(void *ctx, const char *p, size_t n)
+{
+	struct sbuf *b = ctx;
+	char *o = sb_room(b, n);
+
+	if (o == NULL)
+		return -1;
+	memcpy(o, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+char *
+zonefile_format(const struct zone *z, size_t *len)
+{
+	struct sbuf b;
+
+	sb_init(&b, 4096);
+	if (b.p == NULL)
+		return NULL;
+	if (zonefile_write(z, to_sbuf, &b) < 0 || b.err) {
 		free(b.p);
 		return NULL;
 	}

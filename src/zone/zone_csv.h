@@ -40,6 +40,14 @@ void zonefile_node(const struct zonefile_parsed *p, size_t i, struct addr *a);
 
 /* zone.csv text of the zone (malloc'd, NUL-terminated); NULL when out of memory. */
 char *zonefile_format(const struct zone *z, size_t *len);
+/*
+ * The same text in pieces of at most ZONEFILE_PIECE bytes, handed to out
+ * in order (no copy of a large zone is held): 0, or -1 when memory ran
+ * out or out returned -1.
+ */
+#define ZONEFILE_PIECE 65536
+typedef int zonefile_out_fn(void *ctx, const char *p, size_t n);
+int zonefile_write(const struct zone *z, zonefile_out_fn *out, void *ctx);
 /* Parse the SOA text fields of line 1; 0 or -1. */
 int zonefile_parse_soa(const char *mname, const char *rest, struct zone_soa *soa);
 

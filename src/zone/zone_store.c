@@ -208,32 +208,58 @@ apply(struct zonestore *zs, struct zone *z, struct zonefile_parsed *p, bool star
 
 enum load_result { LOAD_OK, LOAD_ABSENT, LOAD_UNUSABLE, LOAD_FAILED };
 
-/* A fingerprint of a file's text: zone.csv as we last read or wrote it. */
-#define HASH_PIECE 65536 /* a multiple of 8: pieces hash as the whole */
+/*
+ * A fingerprint of a file's text (zone.csv as we last read or wrote it),
+ * fed in pieces of any size: 8-byte words as they complete, the tail and
+ * the length at the end.
+ */
+struct fp {
+	uint64_t h, n;
+	uint8_t tail[8];
+	unsigned nt;
+};
+
+static void
+fp_add(struct fp *f, const char *p, size_t n)
+{
+	f->n += n;
+	while (n > 0) {
+		if (f->nt == 0 && n >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			f->h = hash_mix(f->h ^ w);
+			p += 8;
+			n -= 8;
+			continue;
+		}
+		f->tail[f->nt++] = (uint8_t)*p++;
+		n--;
+		if (f->nt == 8) {
+			uint64_t w;
+			memcpy(&w, f->tail, 8);
+			f->h = hash_mix(f->h ^ w);
+			f->nt = 0;
+		}
+	}
+}
 
 static uint64_t
-hash_words(uint64_t h, const char *p, size_t n)
+fp_end(const struct fp *f)
 {
-	size_t i = 0;
+	uint64_t h = f->h;
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = hash_mix(h ^ w);
-	}
-	for (; i < n; i++)
-		h = hash_mix(h ^ (uint8_t)p[i]);
-	return h;
+	for (unsigned i = 0; i < f->nt; i++)
+		h = hash_mix(h ^ f->tail[i]);
+	return hash_mix(h ^ f->n);
 }
 
 static uint64_t
 text_hash(const char *p, size_t n)
 {
-	uint64_t h = n;
+	struct fp f = { 0 };
 
-	for (size_t off = 0; off < n; off += HASH_PIECE)
-		h = hash_words(h, p + off, n - off < HASH_PIECE ? n - off : HASH_PIECE);
-	return h;
+	fp_add(&f, p, n);
+	return fp_end(&f);
 }
 
 /* One row of zone.csv.log over the zone: 0, or -1 when malformed. */
@@ -381,57 +407,63 @@ load_file(struct zonestore *zs, struct zone *z, const char *name, bool startup, 
 	return LOAD_UNUSABLE;
 }
 
-/*
- * Does NAME hold exactly text, and what is its fingerprint? Read a piece
- * at a time: no second copy of a large zone is held. -1 when unreadable.
- */
+/* The fingerprint of NAME's text: 0, or -1 when unreadable. */
 static int
-file_compare(int dirfd, const char *name, const char *text, size_t len, bool *same, uint64_t *hash)
+file_hash(int dirfd, const char *name, uint64_t *hash)
 {
-	static char buf[HASH_PIECE];
-	size_t off = 0;
-	struct stat st;
+	static char buf[ZONEFILE_PIECE];
+	struct fp f = { 0 };
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return -1;
-	}
-	*same = (size_t)st.st_size == len;
-	*hash = (uint64_t)st.st_size;
-	for (;;) {
-		size_t have = 0;
-		ssize_t n = 1;
-		while (have < sizeof(buf) && (n = read(fd, buf + have, sizeof(buf) - have)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				break;
-			have += (size_t)n;
-		}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
 			close(fd);
 			return -1;
 		}
-		*hash = hash_words(*hash, buf, have);
-		*same = *same && have <= len - off && memcmp(buf, text + off, have) == 0;
-		off += have;
-		if (have < sizeof(buf))
-			break;
+		fp_add(&f, buf, (size_t)n);
 	}
 	close(fd);
-	*same = *same && off == len;
+	*hash = fp_end(&f);
+	return 0;
+}
+
+/* zonefile_write's pieces against a file read alongside. */
+struct compare {
+	int fd;
+	bool same;
+};
+
+static int
+compare_piece(void *ctx, const char *p, size_t n)
+{
+	static char buf[ZONEFILE_PIECE];
+	struct compare *c = ctx;
+	size_t have = 0;
+
+	while (c->same && have < n) {
+		ssize_t r = read(c->fd, buf + have, n - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			c->same = false;
+		else
+			have += (size_t)r;
+	}
+	c->same = c->same && memcmp(buf, p, n) == 0;
 	return 0;
 }
 
 void
 zonestore_verify(struct zonestore *zs, struct zone *z)
 {
-	size_t flen = 0;
 	struct snapshot_id id;
-	bool same;
 	uint64_t hash;
+	char extra;
 
 	if (!zs->verify)
 		return;
@@ -443,16 +475,21 @@ zonestore_verify(struct zonestore *zs, struct zone *z)
 	}
 	if (!snapshot_id_equal(&id, &zs->seen))
 		return; /* changed on disk: the poll reads it again */
-	char *text = zonefile_format(z, &flen);
-	if (text == NULL || file_compare(zs->dirfd, ZONESTORE_FILE, text, flen, &same, &hash) < 0) {
-		free(text);
+	/* Not the text we loaded (an edit the poll could not see): the operator's, left for SIGHUP. */
+	if (file_hash(zs->dirfd, ZONESTORE_FILE, &hash) < 0 || hash != zs->seen_hash)
+		return;
+	/* Does it say what is served? Compared a piece at a time: no copy of a large zone is held. */
+	struct compare c = { openat(zs->dirfd, ZONESTORE_FILE, O_RDONLY | O_CLOEXEC), true };
+	if (c.fd < 0)
+		return;
+	if (zonefile_write(z, compare_piece, &c) < 0) {
+		close(c.fd);
 		return;
 	}
-	free(text);
-	/* Not the text we loaded (an edit the poll could not see): the operator's, left for SIGHUP. */
-	if (hash != zs->seen_hash)
-		return;
-	if (!same)
+	if (c.same && read(c.fd, &extra, 1) != 0)
+		c.same = false; /* the file goes on */
+	close(c.fd);
+	if (!c.same)
 		zs->dirty = true;
 }
 
@@ -507,11 +544,26 @@ zonestore_poll(struct zonestore *zs, struct zone *z, time_t now)
 	zonestore_reload(zs, z, now);
 }
 
+/* zonefile_write's pieces into zone.csv.tmp, fingerprinted on the way. */
+struct put {
+	struct zonestore *zs;
+	int fd;
+	struct fp fp;
+};
+
+static int
+put_piece(void *ctx, const char *p, size_t n)
+{
+	struct put *w = ctx;
+
+	fp_add(&w->fp, p, n);
+	return logfile_put(&w->zs->file, w->fd, p, n);
+}
+
 int
 zonestore_save(struct zonestore *zs, struct zone *z, bool force)
 {
 	size_t len;
-	char *text;
 	bool whole = force || zs->dirty || (zs->pending && logfile_whole_due(&zs->file));
 
 	if (!whole) {
@@ -528,18 +580,19 @@ zonestore_save(struct zonestore *zs, struct zone *z, bool force)
 		zs->last_save = time(NULL);
 		return 0;
 	}
-	text = zonefile_format(z, &len);
-	if (text == NULL || logfile_write(&zs->file, text, len) < 0) {
+	struct put p = { zs, logfile_begin(&zs->file), { 0 } };
+	int rc = p.fd < 0 ? -1 : zonefile_write(z, put_piece, &p);
+	if (rc < 0 && p.fd >= 0)
+		logfile_abort(&zs->file, p.fd);
+	if (rc < 0 || logfile_commit(&zs->file, p.fd) < 0) {
 		zs->save_errors++;
 		zs->save_failing = true;
-		log_error("zone", "msg=\"cannot write zone.csv; will retry\" dir=%s error=\"%s\"",
-		          zs->dir, text == NULL ? "out of memory" : strerror(errno));
-		free(text);
+		log_error("zone", "msg=\"cannot write zone.csv; will retry\" dir=%s error=\"%s\"", zs->dir, strerror(errno));
 		zs->dirty = true;
 		return -1;
 	}
-	zs->seen_hash = text_hash(text, len);
-	free(text);
+	len = zs->file.base_size;
+	zs->seen_hash = fp_end(&p.fp);
 	snapshot_stat(zs->dirfd, ZONESTORE_FILE, &zs->seen);
 	zs->dirty = false;
 	zs->pending = false;
