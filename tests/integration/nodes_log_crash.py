@@ -450,6 +450,32 @@ def log_batches(data, dev, ino):
     return b"".join(rows), n, torn
 
 
+def zone_replay(d, apex=b"nl.test"):
+    """The published node rows seedd must serve from DIR at its next start:
+    zone.csv's, then what zone.csv.log (or .log.next, when that is the one
+    naming zone.csv) adds (+) and withdraws (-) in its good batches."""
+    p = os.path.join(d, "zone.csv")
+    s = os.stat(p)
+    with open(p, "rb") as f:
+        data = f.read()
+    on = set(l[len(apex) + 1:] for l in data.split(b"\n")[1:] if l.startswith(apex + b","))
+    for suffix in (".log.next", ".log"):
+        try:
+            with open(p + suffix, "rb") as f:
+                got = log_batches(f.read(), s.st_dev, s.st_ino)
+        except OSError:
+            continue
+        if got is None:
+            continue
+        for r in got[0].split(b"\n"):
+            if r.startswith(b"+" + apex + b","):
+                on.add(r[len(apex) + 2:])
+            elif r.startswith(b"-" + apex + b","):
+                on.discard(r[len(apex) + 2:])
+        break
+    return len(on)
+
+
 def replay(d):
     """The nodes seedd must load from DIR: {ip: checks}, the raw rows of other
     networks, and how (which log applied...). Problems in nodes.csv go to probs."""
@@ -648,6 +674,7 @@ def check(a):
             if ip in base:
                 n["inbase"] = True
         st["expect"] = len(state)
+        st["zone_expect"] = zone_replay(a.dir)
         save_state(a.state, st)
     return 1 if fails else 0
 
@@ -689,6 +716,17 @@ def loaded(a):
         bad.append("rows skipped")
     say(not bad, "b load with the replay's count, no error", "; ".join(bad + [detail]) if bad else detail)
     rc = 1 if bad else 0
+    # The zone: zone.csv and zone.csv.log give the node rows published before the kill.
+    z = None
+    for line in text.split(b"\n"):
+        m = re.search(rb" info zone msg=(loaded|replayed) file=\S*/(zone\.csv\S*) .*nodes4=(\d+)", line)
+        if m:
+            z = (m.group(2).decode(), int(m.group(3)))
+    if "zone_expect" in st:
+        ok = z is not None and z[0] in ("zone.csv", "zone.csv.log") and z[1] == st["zone_expect"]
+        say(ok, "b zone: zone.csv and its log replayed",
+            "served %s, the independent replay %d" % (z, st["zone_expect"]))
+        rc |= 0 if ok else 1
     if st.get("torn"):
         left = []
         for name in ("nodes.csv.log", "nodes.csv.log.next"):

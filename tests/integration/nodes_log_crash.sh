@@ -34,9 +34,11 @@
 #      loaded plus every check seen; a forgotten node's gone row is there;
 #   b. (at the next start) seedd loads with no error line and its
 #      loaded + replayed node count equals that replay's; a torn batch is
-#      dropped and cut off the log.
-# Rounds 3 and 7 also check a copy of the crashed dir (nodes.csv hard
-# linked: the log names its inode) with a short run stopped by SIGTERM,
+#      dropped and cut off the log; the zone it serves first has exactly
+#      the node rows of zone.csv and zone.csv.log's good batches.
+# Rounds 3 and 7 also check a copy of the crashed dir (nodes.csv and
+# zone.csv hard linked: the logs name their inodes) with a short run
+# stopped by SIGTERM,
 # and the dir itself ends so:
 #   d. exit 0, no *.tmp, nodes.csv.log a bare header naming nodes.csv, and
 #      every check of that run in nodes.csv (c with no cutoff).
@@ -204,7 +206,8 @@ for round in $(seq 1 "$ROUNDS"); do
 		rm -rf "$vdir"
 		mkdir "$vdir"
 		ln "$dir/nodes.csv" "$vdir/nodes.csv"
-		for f in "$dir"/nodes.csv.log* "$dir"/*.tmp "$dir/zone.csv"; do
+		ln "$dir/zone.csv" "$vdir/zone.csv" # its log names its inode too
+		for f in "$dir"/nodes.csv.log* "$dir"/zone.csv.log* "$dir"/*.tmp; do
 			[ -e "$f" ] && cp "$f" "$vdir/"
 		done
 		copy="copied: $(cd "$vdir" && ls | tr '\n' ' ')"
