@@ -274,31 +274,45 @@ good_for_csv(void *ctx, const struct node *n)
 	return (n->flags & NODE_GOOD) && n->banned_until <= (int64_t)time(NULL);
 }
 
-/* nodes.csv whole: our rows, other networks' as loaded, the DHT's. */
+/* nodescsv_write_net's pieces into nodes.csv.tmp. */
+struct put {
+	struct logfile *f;
+	int fd;
+};
+
+static int
+put_piece(void *ctx, const char *p, size_t n)
+{
+	struct put *w = ctx;
+
+	return logfile_put(w->f, w->fd, p, n);
+}
+
+/* nodes.csv whole, in pieces: our rows, other networks' as loaded, the DHT's. */
 static int
 save_whole(struct crawl_store *s, struct crawl_core *k)
 {
-	size_t len;
-	char *buf = nodescsv_format(&k->nodes, good_for_csv, NULL, s->other, s->other_len, &len);
+	size_t xl = 0;
+	char *x = s->extra_rows ? s->extra_rows(s->extra_ctx, &xl) : NULL;
+	struct put w = { &s->file, -1 };
 
-	if (buf && s->extra_rows) {
-		size_t xl;
-		char *x = s->extra_rows(s->extra_ctx, &xl), *nb = x ? realloc(buf, len + xl + 1) : NULL;
-		if (nb) {
-			memcpy(nb + len, x, xl + 1);
-			len += xl;
-		}
-		free(x);
-		buf = nb ? nb : (free(buf), NULL);
-	}
-	if (!buf) {
+	if (s->extra_rows && !x) {
 		errno = ENOMEM;
 		return -1;
 	}
-	/* Everything changed so far is in this text. */
+	w.fd = logfile_begin(&s->file);
+	/* Everything changed so far is in what is written now. */
 	nodes_clear_changes(&k->nodes);
-	int rc = logfile_write(&s->file, buf, len);
-	free(buf);
+	int rc = w.fd < 0 ? -1 : nodescsv_write_net(&k->nodes, NODESCSV_NETWORK, good_for_csv, NULL, NULL, put_piece, &w);
+	if (rc == 0 && s->other_len)
+		rc = logfile_put(&s->file, w.fd, s->other, s->other_len);
+	if (rc == 0 && xl)
+		rc = logfile_put(&s->file, w.fd, x, xl);
+	free(x);
+	if (rc < 0 && w.fd >= 0)
+		logfile_abort(&s->file, w.fd);
+	if (rc == 0)
+		rc = logfile_commit(&s->file, w.fd);
 	if (rc == 0)
 		snapshot_stat(s->dirfd, NODESCSV_FILE, &s->seen);
 	return rc;

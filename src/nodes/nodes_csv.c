@@ -475,6 +475,34 @@ format_row(char *row, const struct nodes *t, uint32_t i, const char *network, no
 	return (size_t)(p - row);
 }
 
+int
+nodescsv_write_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn, nodescsv_id_fn *id_fn,
+                   void *ctx, nodescsv_out_fn *out, void *out_ctx)
+{
+	/* Pieces of at least NODESCSV_PIECE bytes (a row is at most ROW_MAX): no copy of the file is held. */
+	char *buf = malloc(NODESCSV_PIECE + ROW_MAX);
+	size_t len = strlen(header);
+
+	if (buf == NULL)
+		return -1;
+	memcpy(buf, header, len);
+	for (size_t i = 0; i < t->n; i++) {
+		if (!(t->v[i].flags & NODE_USED))
+			continue;
+		len += format_row(buf + len, t, (uint32_t)i, network, good_fn, id_fn, ctx);
+		if (len >= NODESCSV_PIECE) {
+			if (out(out_ctx, buf, len) < 0) {
+				free(buf);
+				return -1;
+			}
+			len = 0;
+		}
+	}
+	int rc = len > 0 ? out(out_ctx, buf, len) : 0;
+	free(buf);
+	return rc;
+}
+
 char *
 nodescsv_format(const struct nodes *t, nodescsv_good_fn *good_fn, void *ctx,
                 const char *other, size_t other_len, size_t *len)

@@ -87,6 +87,16 @@ char *nodescsv_format_net(const struct nodes *t, const char *network, nodescsv_g
                           nodescsv_id_fn *id_fn, void *ctx, const char *other, size_t other_len,
                           size_t *len);
 /*
+ * The same text (header and rows, no other networks' rows) in pieces of
+ * about NODESCSV_PIECE bytes handed to out in order: a file of tens of
+ * megabytes is written with no copy of it held. 0, or -1 when memory ran
+ * out or out returned -1.
+ */
+#define NODESCSV_PIECE (256u * 1024)
+typedef int nodescsv_out_fn(void *ctx, const char *p, size_t n);
+int nodescsv_write_net(const struct nodes *t, const char *network, nodescsv_good_fn *good_fn, nodescsv_id_fn *id_fn,
+                       void *ctx, nodescsv_out_fn *out, void *out_ctx);
+/*
  * Append to *buf (malloc'd text, *len, *cap; NUL-terminated) what changed in
  * t since the last take (nodes_take_changes): a row for each node changed,
  * "IP,gone,,PORT,NETWORK" for each one forgotten. Rows only, no header.

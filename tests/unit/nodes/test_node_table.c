@@ -108,6 +108,26 @@ yes(void *ctx, const struct node *n)
 	return n->h.successes > 0;
 }
 
+/* nodescsv_write_net's pieces, gathered. */
+struct collect {
+	char *p;
+	size_t len;
+};
+
+static int
+collect(void *ctx, const char *p, size_t n)
+{
+	struct collect *c = ctx;
+	char *np = realloc(c->p, c->len + n);
+
+	if (!np)
+		return -1;
+	memcpy(np + c->len, p, n);
+	c->p = np;
+	c->len += n;
+	return 0;
+}
+
 static void
 csv(void)
 {
@@ -135,6 +155,10 @@ csv(void)
 	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
 	                                                 "2025-11-22 08:31:40,2,2,") != NULL);
 	CHECK("format: other network kept", text && strstr(text, dht) != NULL);
+	struct collect pw = { 0 };
+	CHECK("write in pieces: the same text", nodescsv_write_net(&t, NODESCSV_NETWORK, yes, NULL, NULL, collect, &pw) == 0 &&
+	      text && pw.len + strlen(dht) == len && memcmp(pw.p, text, pw.len) == 0);
+	free(pw.p);
 	CHECK("format: a node without a URL gets the default one", text && strstr(text, ",ws://[2001:db8::7]:4000/,"));
 	CHECK("default URL: recognised", nodescsv_url_is_default(&b, "ws://[2001:db8::7]:4000/") &&
 	      nodescsv_url_is_default(&a, "ws://203.0.0.1:32767/"));
