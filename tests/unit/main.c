@@ -1,5 +1,9 @@
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "t.h"
 
@@ -27,6 +31,26 @@ t_hex(const char *hex, unsigned char *out, int cap)
 		}
 	}
 	return half < 0 ? n : -1;
+}
+
+char *
+t_slurp(int dirfd, const char *name, size_t *len)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY);
+	char *b = NULL;
+
+	*len = 0;
+	if (fd < 0 || fstat(fd, &st) < 0 || !(b = calloc(1, (size_t)st.st_size + 1)) ||
+	    read(fd, b, (size_t)st.st_size) != st.st_size) {
+		if (fd >= 0)
+			close(fd);
+		free(b);
+		return NULL;
+	}
+	close(fd);
+	*len = (size_t)st.st_size;
+	return b;
 }
 
 int

@@ -5,6 +5,7 @@
 #ifndef SEEDD_T_H
 #define SEEDD_T_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 extern int t_failed;
@@ -23,6 +24,8 @@ extern const char *t_name;
 
 /* Parse hex with optional spaces/newlines into out; returns length or -1. */
 int t_hex(const char *hex, unsigned char *out, int cap);
+/* The whole of a file in dirfd (malloc'd, NUL-terminated), or NULL. */
+char *t_slurp(int dirfd, const char *name, size_t *len);
 
 void test_dns_wire(void);
 void test_dns_answer(void);

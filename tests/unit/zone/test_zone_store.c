@@ -83,21 +83,7 @@ publish(struct env *e, unsigned n, bool on)
 static char *
 slurp(const char *name, size_t *len)
 {
-	struct stat st;
-	int fd = openat(dfd, name, O_RDONLY);
-	char *b = NULL;
-
-	*len = 0;
-	if (fd < 0 || fstat(fd, &st) < 0 || !(b = calloc(1, (size_t)st.st_size + 1)) ||
-	    read(fd, b, (size_t)st.st_size) != st.st_size) {
-		if (fd >= 0)
-			close(fd);
-		free(b);
-		return NULL;
-	}
-	close(fd);
-	*len = (size_t)st.st_size;
-	return b;
+	return t_slurp(dfd, name, len);
 }
 
 static void
