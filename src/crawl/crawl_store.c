@@ -2,9 +2,9 @@
  * crawl_store: nodes.csv and zone.csv's node rows for the crawler core.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
