@@ -509,7 +509,7 @@ print(d["last_new"] or "-", d["new_answered"])' "$WORK/krpc.json")
 	ih_rows=$(( $(wc -l <"$W/infohashes.csv") - 1 ))
 	ih_bad=$(awk -F, 'NR > 1 && (NF != 7 || length($1) != 40)' "$W/infohashes.csv" | wc -l)
 	nd_rows=$(awk -F, 'NR > 1 && $5 == "infnote"' "$W/nodes.csv" | wc -l)
-	nd_bad=$(awk -F, 'NR > 1 && NF != 33' "$W/nodes.csv" | wc -l)
+	nd_bad=$(awk -F, 'NR > 1 && NF != 22' "$W/nodes.csv" | wc -l)
 	zn_rows=$(awk -F, -v z="$ZONE" 'NR > 1 && $1 == z' "$W/zone.csv" | wc -l)
 	tails_ok=yes
 	for f in infohashes.csv nodes.csv zone.csv; do

@@ -50,7 +50,7 @@ HOSTS = 254          # .1 - .254 in each /24
 NETS_60 = 255        # 127.60.0-254 (127.60.255/24: the bench's servers)
 NETS_61 = 160        # 127.61.0-159 (127.61.160/24 and up: the KRPC driver)
 MAX_NODES = (NETS_60 + NETS_61) * HOSTS
-TAU = (2 * 3600, 8 * 3600, 24 * 3600, 7 * 24 * 3600, 30 * 24 * 3600)
+TAU = (24 * 3600, 7 * 24 * 3600)
 DAY = 86400
 
 
@@ -77,7 +77,7 @@ def g6(x):
 
 
 def windows(rnd, age, avail, last_ok, since_bad):
-    """The five decaying windows (r, c, w) of a node observed for age seconds,
+    """The two decaying windows (r, w) of a node observed for age seconds,
     answering a share avail of the time; a failing node's windows have seen
     since_bad seconds of silence at the end."""
     out = []
@@ -89,10 +89,7 @@ def windows(rnd, age, avail, last_ok, since_bad):
             # Answered until since_bad ago, silent since.
             f = math.exp(-since_bad / tau)
             r = max(0.0, (w - (1.0 - f)) * avail)
-        # c: the checks that still count, one per 300 s of history in a window
-        # (the history was built at the default interval): 1 / (1 - exp(-300/tau)).
-        c = (1.0 - math.exp(-age / tau)) / (1.0 - math.exp(-300.0 / tau))
-        out.append((min(r, w), c, w))
+        out.append((min(r, w), w))
     return out
 
 
@@ -107,8 +104,8 @@ def nodes(a):
     rows, zone_ips, due_soon = [], [], []
     horizon = (a.window * 1.1) + 60 if a.topo else -1
     hdr = ("ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
-           "reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-           "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down\n")
+           "reliability,last_error,dialect,banned_until,r1d,w1d,r1w,w1w,url,node_id,fails,run_start,"
+           "last_down\n")
     for i in range(n):
         ip = addr(i)
         bad = rnd.random() < a.bad
@@ -126,7 +123,7 @@ def nodes(a):
             run_start = lc - int(rnd.uniform(0.2, 1.0) * min(age, 20 * DAY))
             last_down = run_start - int(rnd.uniform(600, 7200)) if rnd.random() < 0.6 else 0
             row = [ip, "yes", ts(lc), str(PORT), "infnote", ts(first), ts(lc), str(checks), str(succ),
-                   "%.3f" % wins[2][0], "", dialect, ""]
+                   "%.3f" % wins[0][0], "", dialect, ""]
             tail = ["ws://%s:%d/" % (ip, PORT), "", "0", ts(run_start), ts(last_down)]
             zone_ips.append(i)
         else:
@@ -138,10 +135,10 @@ def nodes(a):
             wins = windows(rnd, age, avail, False, since)
             err = "refused" if rnd.random() < 0.7 else "timeout"
             row = [ip, "no", ts(lc), str(PORT), "infnote", ts(first), ts(last_ok), str(checks), str(succ),
-                   "%.3f" % wins[2][0], err, dialect, ""]
+                   "%.3f" % wins[0][0], err, dialect, ""]
             tail = ["ws://%s:%d/" % (ip, PORT), "", str(fails), "", ts(last_ok + rnd.randint(300, 3600))]
-        for r, c, w in wins:
-            row += [g6(r), g6(c), g6(w)]
+        for r, w in wins:
+            row += [g6(r), g6(w)]
         row += tail
         rows.append(",".join(row) + "\n")
         wait = iv - age_check                     # seconds until it is due

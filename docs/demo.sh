@@ -76,5 +76,5 @@ kill $pid; wait $pid 2>/dev/null || true
 grep ' dht ' "$dir/log"
 echo "\$ cat $dir/infohashes.csv"
 cat "$dir/infohashes.csv"
-echo "\$ grep ',dht,' $dir/nodes.csv | cut -d, -f1-9,30"
-grep ',dht,' "$dir/nodes.csv" | cut -d, -f1-9,30
+echo "\$ grep ',dht,' $dir/nodes.csv | cut -d, -f1-9,19"
+grep ',dht,' "$dir/nodes.csv" | cut -d, -f1-9,19

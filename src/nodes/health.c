@@ -8,10 +8,8 @@
 
 #include "nodes/health.h"
 
-const int64_t health_tau[HEALTH_WINDOWS] = {
-	2 * 3600, 8 * 3600, 24 * 3600, 7 * 24 * 3600, 30 * 24 * 3600,
-};
-const char *const health_win_name[HEALTH_WINDOWS] = { "2h", "8h", "1d", "1w", "30d" };
+const int64_t health_tau[HEALTH_WINDOWS] = { 24 * 3600, 7 * 24 * 3600 };
+const char *const health_win_name[HEALTH_WINDOWS] = { "1d", "1w" };
 
 const struct health_model health_ours = {
 	.name = "seedd", .publish = health_publish, .delay = health_delay, .forget = health_forget,
@@ -28,7 +26,6 @@ health_update(struct health *h, int64_t now, bool good)
 		struct health_winv w = health_win_get(h, i);
 		double f = exp(-(double)age / (double)health_tau[i]);
 		w.r = w.r * f + (good ? 1.0 - f : 0.0);
-		w.c = w.c * f + 1.0;
 		w.w = w.w * f + (1.0 - f);
 		health_win_set(h, i, w);
 	}

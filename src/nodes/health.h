@@ -4,9 +4,12 @@
  * next, and when it is forgotten (SPEC 5). Pure arithmetic: times are
  * arguments, in unix seconds; nothing here does I/O.
  *
- * The history: counts, times, the current run of answers, and five
- * decaying windows (2 h, 8 h, 1 d, 1 w, 30 d) of r (time-weighted
- * availability), c (count) and w (weight), written to nodes.csv.
+ * The history: counts, times, the current run of answers, and two
+ * decaying windows (1 d, 1 w) of r (time-weighted availability) and w
+ * (weight), written to nodes.csv. The model reads the week's r / w; the
+ * day's r is nodes.csv's reliability column. Nothing else is kept: at
+ * 100,000 nodes every 4 bytes of a node is 0.4 MB (sipa's five windows
+ * with counts, which the simulator's baseline keeps itself, were 60 B).
  *
  * The model (README "Health"), judged by a churn simulator
  * (tests/churn) against the baseline of SPEC 5 that it replaced:
@@ -27,7 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { HEALTH_2H, HEALTH_8H, HEALTH_1D, HEALTH_1W, HEALTH_30D, HEALTH_WINDOWS };
+enum { HEALTH_1D, HEALTH_1W, HEALTH_WINDOWS };
 
 #define HEALTH_FIRST_AGE 1000 /* seconds: the age of a never-checked node */
 
@@ -41,23 +44,18 @@ enum { HEALTH_2H, HEALTH_8H, HEALTH_1D, HEALTH_1W, HEALTH_30D, HEALTH_WINDOWS };
 #define HEALTH_FORGET_SILENT_S (7 * 86400) /* answered once, silent this long: forgotten */
 
 /*
- * Stored small: 100,000 nodes each keep five windows and five times.
+ * Stored small: 100,000 nodes each keep two windows and five times.
  *
  * A window in floats (nodes.csv writes them with 6 significant digits, a
  * float keeps 6 through a round trip). The EMA is computed in double and
  * only the result rounded. r and w lie in [0, 1] and move toward 0 or 1
- * by (1 - f) of the distance a check: 2.3e-5 of it for the 30 d window
+ * by (1 - f) of the distance a check: 1e-4 of it for the 1 w window
  * checked every minute, under half a float ulp near 1 (3e-8) once the
- * distance is below 1.3e-3, so a plain float would stick there (w of an
+ * distance is below 3e-4, so a plain float would stick there (w of an
  * always-up node, off by that much for ever). Above 1/2 they are stored
  * as the distance to 1, negated (the sign bit is free): 24 bits of
  * relative precision at both ends. The type keeps them from being read
  * as plain numbers: health_unit_get, health_win_get.
- *
- * c (a decayed count, up to tau / interval) is a plain float: near its
- * equilibrium it can stick within 2^-24 / (1 - f) of it (5e-4 relative
- * for the 30 d window at --interval 300). Only nodes.csv and the
- * simulator's baseline read it; our model does not.
  */
 struct health_unit {
 	float v;
@@ -65,12 +63,11 @@ struct health_unit {
 
 struct health_win {
 	struct health_unit r, w;
-	float c;
 };
 
 /* A window as numbers. */
 struct health_winv {
-	double r, c, w;
+	double r, w;
 };
 
 /*
@@ -116,17 +113,17 @@ health_win_get(const struct health *h, int win)
 {
 	const struct health_win *w = &h->win[win];
 
-	return (struct health_winv){ health_unit_get(w->r), (double)w->c, health_unit_get(w->w) };
+	return (struct health_winv){ health_unit_get(w->r), health_unit_get(w->w) };
 }
 
 static inline void
 health_win_set(struct health *h, int win, struct health_winv v)
 {
-	h->win[win] = (struct health_win){ health_unit_put(v.r), health_unit_put(v.w), (float)v.c };
+	h->win[win] = (struct health_win){ health_unit_put(v.r), health_unit_put(v.w) };
 }
 
 extern const int64_t health_tau[HEALTH_WINDOWS];
-extern const char *const health_win_name[HEALTH_WINDOWS]; /* "2h", "8h", ... */
+extern const char *const health_win_name[HEALTH_WINDOWS]; /* "1d", "1w" */
 
 /* Record one check at now (a now before last_check counts as age 0). */
 void health_update(struct health *h, int64_t now, bool good);

@@ -13,21 +13,20 @@
 
 static const char *const header =
 	"ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
-	"reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-	"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down\n";
+	"reliability,last_error,dialect,banned_until,r1d,w1d,r1w,w1w,url,node_id,fails,run_start,"
+	"last_down\n";
 
 enum col {
 	C_IP, C_GOOD, C_LAST_CHECK, C_PORT, C_NETWORK, C_FIRST_SEEN, C_LAST_SUCCESS,
 	C_CHECKS, C_SUCCESSES, C_RELIABILITY, C_LAST_ERROR, C_DIALECT, C_BANNED,
-	C_WIN, /* r2h c2h w2h ... r30d c30d w30d: 15 columns */
-	C_URL = C_WIN + 3 * HEALTH_WINDOWS, C_NODE_ID, C_FAILS, C_RUN_START, C_LAST_DOWN, C_COUNT,
+	C_WIN, /* r1d w1d r1w w1w */
+	C_URL = C_WIN + 2 * HEALTH_WINDOWS, C_NODE_ID, C_FAILS, C_RUN_START, C_LAST_DOWN, C_COUNT,
 };
 
 static const char *const col_names[C_COUNT] = {
 	"ip", "good", "last_check_time", "port", "network", "first_seen", "last_success",
 	"checks", "successes", "reliability", "last_error", "dialect", "banned_until",
-	"r2h", "c2h", "w2h", "r8h", "c8h", "w8h", "r1d", "c1d", "w1d",
-	"r1w", "c1w", "w1w", "r30d", "c30d", "w30d", "url", "node_id", "fails", "run_start", "last_down",
+	"r1d", "w1d", "r1w", "w1w", "url", "node_id", "fails", "run_start", "last_down",
 };
 
 void
@@ -203,17 +202,15 @@ parse_row(char **f, int nf, const int *col, uint16_t default_port, struct nodesc
 		r->dialect = 2;
 	else if (*d)
 		return "bad dialect";
-	for (int i = 0; i < 3 * HEALTH_WINDOWS; i++)
+	for (int i = 0; i < 2 * HEALTH_WINDOWS; i++)
 		if (col[C_WIN + i] < 0 || !*FIELD(C_WIN + i))
 			have_win = false;
 	for (int w = 0; w < HEALTH_WINDOWS; w++) {
-		struct health_winv hw = { rel, r->h.checks, 1.0 };
+		struct health_winv hw = { rel, 1.0 };
 		if (have_win) {
-			if (parse_num(FIELD(C_WIN + 3 * w), 1.0, &hw.r) < 0)
+			if (parse_num(FIELD(C_WIN + 2 * w), 1.0, &hw.r) < 0)
 				return "bad window r";
-			if (parse_num(FIELD(C_WIN + 3 * w + 1), 1e12, &hw.c) < 0)
-				return "bad window c";
-			if (parse_num(FIELD(C_WIN + 3 * w + 2), 1.0, &hw.w) < 0)
+			if (parse_num(FIELD(C_WIN + 2 * w + 1), 1.0, &hw.w) < 0)
 				return "bad window w";
 		}
 		health_win_set(&r->h, w, hw);
@@ -449,8 +446,6 @@ format_row(char *row, const struct nodes *t, uint32_t i, const char *network, no
 		struct health_winv hw = health_win_get(h, w);
 		*p++ = ',';
 		p = numfmt_g6(p, hw.r);
-		*p++ = ',';
-		p = numfmt_g6(p, hw.c);
 		*p++ = ',';
 		p = numfmt_g6(p, hw.w);
 	}

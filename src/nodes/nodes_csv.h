@@ -3,10 +3,11 @@
  *
  * Columns are found by their header names: unknown columns are ignored,
  * missing ones take defaults, and when the window columns are missing every
- * window starts from `reliability` (r = reliability, c = checks, w = 1), so
- * the prototype's three-column report still loads. Rows of another network
- * (e.g. the DHT's) are not the crawler's: they are handed back verbatim so
- * a rewrite keeps them.
+ * window starts from `reliability` (r = reliability, w = 1), so the
+ * prototype's three-column report still loads; files of earlier versions
+ * (sipa's five windows, with counts) load their 1d and 1w r and w. Rows
+ * of another network (e.g. the DHT's) are not the crawler's: they are
+ * handed back in our columns so a rewrite keeps them.
  */
 #ifndef SEEDD_NODESCSV_H
 #define SEEDD_NODESCSV_H
@@ -51,7 +52,7 @@ int nodescsv_parse(const char *buf, size_t len, uint16_t default_port, nodescsv_
  * nodescsv_parse; a header without an ip column or a NUL byte in a piece
  * is -1.
  */
-#define NODESCSV_COLS 33
+#define NODESCSV_COLS 22
 struct nodescsv_reader {
 	const char *network;
 	uint16_t default_port;

@@ -192,6 +192,10 @@ void churn_run(const struct churn_opts *o, const struct health_model *model, str
 
 extern const struct health_model health_sipa;
 bool sipa_good(const struct health *h);
+/* The core's node table whose histories health_sipa is asked about (NULL: none). */
+void sipa_attach(const struct nodes *t);
+/* Histories met more than one check after the last one seen (0 in a sound run). */
+unsigned long long sipa_unfollowed(void);
 /* NULL when the baseline behaves as measured in the issue, else what differs. */
 const char *sipa_selftest(char *buf, size_t len);
 

@@ -438,6 +438,7 @@ setup(struct sim *s, const struct health_model *model)
 	}
 	rng_init_seed(&s->rng, key);
 	crawl_core_init(&s->k, &p, model, &s->rng, max, pop_stream(o->seed, 0, 4), on_publish, s);
+	sipa_attach(&s->k.nodes);
 	evq_init(&s->q);
 	s->end = o->days * MS_D;
 	s->warmup = o->warmup_days * MS_D;
@@ -560,6 +561,8 @@ churn_run(const struct churn_opts *o, const struct health_model *model, struct c
 			break;
 	}
 	finish(s);
+	res->m.errors += sipa_unfollowed();
+	sipa_attach(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->m.wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	crawl_core_free(&s->k);

@@ -63,13 +63,13 @@ import json, math, os, pickle, random, re, shlex, signal, sys, time, zlib
 NET = "127.63"
 PORT = 32767
 HEADER = (b"ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
-          b"reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-          b"r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down\n")
-NCOL = 33
+          b"reliability,last_error,dialect,banned_until,r1d,w1d,r1w,w1w,url,node_id,fails,run_start,"
+          b"last_down\n")
+NCOL = 22
 CUTOFF_S = 2.0          # --snapshot-interval 1 s, and 1 s of slack
 TORN_MARK = b",4000000000,"
 OTHER_NET = "nlother"
-TAU = (2 * 3600, 8 * 3600, 24 * 3600, 7 * 24 * 3600, 30 * 24 * 3600)
+TAU = (24 * 3600, 7 * 24 * 3600)
 DAY = 86400
 HOUR = 3600
 CAP_S = 4 * 3600        # health.h HEALTH_CAP_S: a long-failing node's backoff
@@ -115,7 +115,7 @@ def save_state(path, st):
 # --- gen ---------------------------------------------------------------------
 
 def windows(age, avail, since_bad):
-    """The five windows (r, c, w) of a node seen for age seconds, up a share
+    """The two windows (r, w) of a node seen for age seconds, up a share
     avail of the time; a failing one silent for since_bad seconds at the end
     (bench/scale_gen.py's model)."""
     out = []
@@ -125,8 +125,7 @@ def windows(age, avail, since_bad):
             r = w * avail
         else:
             r = max(0.0, (w - (1.0 - math.exp(-since_bad / tau))) * avail)
-        c = (1.0 - math.exp(-age / tau)) / (1.0 - math.exp(-300.0 / tau))
-        out.append((min(r, w), c, w))
+        out.append((min(r, w), w))
     return out
 
 
@@ -172,7 +171,7 @@ def gen(a):
             run_start = lc - rnd.uniform(0.2, 1.0) * min(age, 20 * DAY)
             last_down = run_start - rnd.uniform(600, 7200) if rnd.random() < 0.6 else 0
             f = [ip, "yes", ts(lc), str(PORT), "infnote", ts(first), ts(lc), str(checks), str(succ),
-                 "%.3f" % w[2][0], "", dialect, ""]
+                 "%.3f" % w[0][0], "", dialect, ""]
             tail = [url, "", "0", ts(run_start), ts(last_down)]
             zone.append(ip)
         else:
@@ -197,10 +196,10 @@ def gen(a):
             w = windows(age, avail, since)
             last_ok = lc - since
             f = [ip, "no", ts(lc), str(PORT), "infnote", ts(first), ts(last_ok), str(checks), str(succ),
-                 "%.3f" % w[2][0], "refused" if rnd.random() < 0.7 else "timeout", dialect, ""]
+                 "%.3f" % w[0][0], "refused" if rnd.random() < 0.7 else "timeout", dialect, ""]
             tail = [url, "", str(fails), "", ts(last_ok + rnd.uniform(300, 3600))]
-        for r, c, ww in w:
-            f += ["%.6g" % r, "%.6g" % c, "%.6g" % ww]
+        for r, ww in w:
+            f += ["%.6g" % r, "%.6g" % ww]
         f += tail
         assert len(f) == NCOL
         rows.append(",".join(f) + "\n")

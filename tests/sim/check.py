@@ -23,8 +23,8 @@ import sys
 import time
 
 HEADER = ("ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
-          "reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down")
+          "reliability,last_error,dialect,banned_until,r1d,w1d,r1w,w1w,url,node_id,fails,run_start,"
+          "last_down")
 TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 PREFIX = "crawl"
 
@@ -99,7 +99,7 @@ def check_row(n, r, since, now):
         bad.append("checks=%r want >= 1" % r.get("checks"))
     if succ is None or (e["good"] == "yes" and not 1 <= succ <= (checks or 0)) or (e["good"] == "no" and succ != 0):
         bad.append("successes=%r" % r.get("successes"))
-    for col in HEADER.split(",")[13:28] + ["reliability"]:
+    for col in HEADER.split(",")[13:17] + ["reliability"]:
         v = num(r, col)
         if v is None or v < 0 or (col[0] in "rw" and v > 1.0001):
             bad.append("%s=%r not a number in range" % (col, r.get(col)))

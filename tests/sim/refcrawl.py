@@ -44,9 +44,9 @@ import websockets.exceptions as wse
 MAX_MESSAGE = 2 * 1024 * 1024
 MAX_PEERS = 1000
 HEADER = ("ip,good,last_check_time,port,network,first_seen,last_success,checks,successes,"
-          "reliability,last_error,dialect,banned_until,r2h,c2h,w2h,r8h,c8h,w8h,r1d,c1d,w1d,"
-          "r1w,c1w,w1w,r30d,c30d,w30d,url,node_id,fails,run_start,last_down").split(",")
-WINDOWS = (("2h", 7200), ("8h", 28800), ("1d", 86400), ("1w", 604800), ("30d", 2592000))
+          "reliability,last_error,dialect,banned_until,r1d,w1d,r1w,w1w,url,node_id,fails,run_start,"
+          "last_down").split(",")
+WINDOWS = (("1d", 86400), ("1w", 604800))
 ALNUM = string.ascii_letters + string.digits
 T0 = time.monotonic()
 
@@ -394,7 +394,6 @@ class Crawler:
             for name, tau in WINDOWS:
                 ff = math.exp(-1000 / tau)
                 w["r" + name] = "%.3f" % ((1 - ff) if ok else 0)
-                w["c" + name] = "%.3f" % 1
                 w["w" + name] = "%.3f" % (1 - ff)
             row = dict(ip=ip, good=r["good"], last_check_time=r["last_check_time"], port=port,
                        network="infnote", first_seen=r["first_seen"], last_success=r.get("last_success", ""),

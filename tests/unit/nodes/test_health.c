@@ -32,28 +32,24 @@ windows(void)
 		health_update(&h, t, true);
 	/* Observed time after 60 checks: 1000 s for the first, then 300 s each. */
 	double t60 = 1000 + 300.0 * 59;
-	struct health_winv w2h = health_win_get(&h, HEALTH_2H), w30d = health_win_get(&h, HEALTH_30D);
-	CHECK("windows: r equals w when every check succeeds", w2h.r == w2h.w);
-	CHECK("windows: w_2h = 1 - exp(-t/7200)", near(w2h.w, 1 - exp(-t60 / 7200)));
-	CHECK("windows: w_30d = 1 - exp(-t/30d)", near(w30d.w, 1 - exp(-t60 / (30 * 86400.0))));
-	double f = exp(-300.0 / 7200), c = 0;
-	for (int k = 0; k < 60; k++)
-		c += pow(f, k);
-	CHECK("windows: c_2h is the geometric sum", near(w2h.c, c));
+	struct health_winv w1d = health_win_get(&h, HEALTH_1D), w1w = health_win_get(&h, HEALTH_1W);
+	CHECK("windows: r equals w when every check succeeds", w1d.r == w1d.w && w1w.r == w1w.w);
+	CHECK("windows: w_1d = 1 - exp(-t/1d)", near(w1d.w, 1 - exp(-t60 / 86400.0)));
+	CHECK("windows: w_1w = 1 - exp(-t/1w)", near(w1w.w, 1 - exp(-t60 / (7 * 86400.0))));
 	CHECK("windows: checks and successes", h.checks == 60 && h.successes == 60 && h.fails == 0);
 	CHECK("windows: availability 1", near(health_availability(&h, HEALTH_1W), 1.0));
 	/* Up 1000 s then down 3000 s: availability 1/4 of the observed time in a long window, nearly. */
 	struct health g = { 0 };
 	health_update(&g, T0, true);
 	health_update(&g, T0 + 3000, false);
-	double a = health_availability(&g, HEALTH_30D);
+	double a = health_availability(&g, HEALTH_1W);
 	CHECK("windows: availability is the share of time up", fabs(a - 0.25) < 0.001);
 }
 
 /*
  * Float windows do not drift: checked every 60 s for 60 days (the shortest
- * interval against the longest windows: the smallest step a check), r / w
- * of the 1 w and 30 d windows stays within 1e-4 of the same EMA in double,
+ * interval against the windows: the smallest step a check), r / w of the
+ * 1 d and 1 w windows stays within 1e-4 of the same EMA in double,
  * and so does w (a plain float would stick at 1 - 3e-4 in the 1 w window).
  * Nodes up always, up 90% of checks at random, alternating, up then down.
  * Alternating is the worst (r / w near 1/2 off by 3e-5 in the 1 w window):
@@ -62,7 +58,7 @@ windows(void)
 static void
 drift(void)
 {
-	static const int wins[] = { HEALTH_1W, HEALTH_30D };
+	static const int wins[] = { HEALTH_1D, HEALTH_1W };
 	struct rng g;
 	uint8_t seed[32] = { 60 };
 	double worst_a = 0, worst_w = 0;
@@ -88,7 +84,7 @@ drift(void)
 			last = t;
 		}
 	}
-	CHECK("drift: r / w of 1 w and 30 d within 1e-4 of double after 60 days of 60 s checks", worst_a < 1e-4);
+	CHECK("drift: r / w of 1 d and 1 w within 1e-4 of double after 60 days of 60 s checks", worst_a < 1e-4);
 	CHECK("drift: w within 1e-4 too", worst_w < 1e-4);
 	/* The stored form: exact at 0, 1/2 and 1, the distance to 1 kept above 1/2. */
 	CHECK("unit: ends and middle exact", health_unit_get(health_unit_put(0.0)) == 0.0 &&

@@ -149,7 +149,7 @@ csv(void)
 	health_update(&m->h, 1763800000, false);
 	m->last_error = NODE_E_TIMEOUT;
 	m->banned_until = 1763900000;
-	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,,,,,,,,,,,,0123456789abcdef0123456789abcdef01234567,,,\n";
+	const char *dht = "198.51.100.9,no,,6881,dht,,,0,0,0.000,,,,,,,,,0123456789abcdef0123456789abcdef01234567,,,\n";
 	char *text = nodescsv_format(&t, yes, NULL, dht, strlen(dht), &len);
 	CHECK("format", text != NULL && strncmp(text, "ip,good,last_check_time,port,network,", 37) == 0);
 	CHECK("format: good row", text && strstr(text, "\n203.0.0.1,yes,2025-11-22 08:31:40,32767,infnote,2025-11-22 08:26:40,"
@@ -211,8 +211,20 @@ csv(void)
 	      rs.r[0].h.checks == 1 && rs.r[0].h.successes == 1 && rs.r[1].h.successes == 0);
 	CHECK("prototype: the last check's result gives fails", rs.r[0].h.fails == 0 && rs.r[1].h.fails == 1 &&
 	      rs.r[0].h.run_start == rs.r[0].h.last_check && rs.r[1].h.run_start == 0 && rs.r[0].h.last_down == 0);
-	CHECK("prototype: windows start from reliability", health_win_get(&rs.r[0].h, HEALTH_2H).r == 1.0 &&
-	      health_win_get(&rs.r[0].h, HEALTH_1D).w == 1.0 && health_win_get(&rs.r[1].h, HEALTH_30D).r == 0.0);
+	CHECK("prototype: windows start from reliability", health_win_get(&rs.r[0].h, HEALTH_1D).r == 1.0 &&
+	      health_win_get(&rs.r[0].h, HEALTH_1D).w == 1.0 && health_win_get(&rs.r[1].h, HEALTH_1W).r == 0.0);
+	free(other);
+
+	/* An earlier version's file: sipa's five windows with counts; the 1 d and 1 w r and w are taken. */
+	const char *five = "ip,good,last_check_time,port,checks,successes,reliability,r2h,c2h,w2h,r8h,c8h,w8h,"
+	                   "r1d,c1d,w1d,r1w,c1w,w1w,r30d,c30d,w30d\n"
+	                   "198.51.100.1,yes,2026-11-22 14:44:32,32767,9,9,0.5,0.1,2,0.2,0.3,4,0.4,0.5,6,0.625,"
+	                   "0.75,8,0.875,0.9,10,0.95\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(five, strlen(five), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("five windows: the day's and the week's r and w", rc == 0 && rs.n == 1 && rs.bad == 0 &&
+	      health_win_get(&rs.r[0].h, HEALTH_1D).r == 0.5 && health_win_get(&rs.r[0].h, HEALTH_1D).w == 0.625 &&
+	      health_win_get(&rs.r[0].h, HEALTH_1W).r == 0.75 && health_win_get(&rs.r[0].h, HEALTH_1W).w == 0.875);
 	free(other);
 
 	/* Reordered and unknown columns; bad rows reported with their line. */
@@ -225,8 +237,8 @@ csv(void)
 	memset(&rs, 0, sizeof(rs));
 	rc = nodescsv_parse(mixed, strlen(mixed), 32767, on_row, on_bad, &rs, &other, &olen);
 	CHECK("columns by name", rc == 0 && rs.n == 1 && rs.r[0].addr.port == 4000 && rs.r[0].h.checks == 4 &&
-	      rs.r[0].h.successes == 3 && health_win_get(&rs.r[0].h, HEALTH_8H).r == 0.75 &&
-	      health_win_get(&rs.r[0].h, HEALTH_8H).c == 4.0);
+	      rs.r[0].h.successes == 3 && health_win_get(&rs.r[0].h, HEALTH_1W).r == 0.75 &&
+	      health_win_get(&rs.r[0].h, HEALTH_1W).w == 1.0);
 	CHECK("bad rows reported by line", rs.bad == 4 && rs.bad_line[0] == 3 && rs.bad_line[1] == 4 &&
 	      rs.bad_line[2] == 5 && rs.bad_line[3] == 6);
 	free(other);
