@@ -11,8 +11,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* 20 bytes: the node table keeps one per node. */
 struct addr {
-	int family;        /* AF_INET or AF_INET6 */
+	uint8_t family;    /* AF_INET or AF_INET6 */
 	uint8_t ip[16];    /* 4 bytes used for AF_INET */
 	uint16_t port;     /* host order */
 };

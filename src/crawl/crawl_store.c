@@ -63,8 +63,7 @@ load_row(void *ctx, const struct nodescsv_row *row)
 			nodes_del(&k->nodes, i);
 			return;
 		}
-		free(n->url);
-		n->url = NULL;
+		nodes_set_url(&k->nodes, i, NULL);
 		goto set;
 	}
 	if (row->gone || addr_is_unusable(&row->addr) || i != NODE_NONE)
@@ -84,8 +83,8 @@ set:;
 	n->dialect = row->dialect;
 	n->last_error = (uint8_t)row->last_error;
 	n->banned_until = row->banned_until > now ? row->banned_until : 0;
-	if (*row->url && !nodescsv_url_is_default(&row->addr, row->url))
-		n->url = strdup(row->url);
+	if (*row->url && !row->url_default && !nodescsv_url_is_default(&row->addr, row->url))
+		nodes_set_url(&k->nodes, i, row->url); /* out of memory: checked at ws://address/ */
 	if (!n->h.first_seen)
 		n->h.first_seen = health_stamp(now);
 	crawl_core_loaded(k, i, row->good, l->mono, now);
@@ -380,7 +379,7 @@ crawl_store_set_extra(struct crawl_store *s, const char *network, char *(*fn)(vo
 /* --- the zone's node rows ------------------------------------------------- */
 
 static size_t
-zone_set(struct crawl_core *k, const struct nodeset *set, int family, uint16_t port, int64_t mono, int64_t now)
+zone_set(struct crawl_core *k, const struct nodeset *set, uint8_t family, uint16_t port, int64_t mono, int64_t now)
 {
 	size_t fresh_n = 0;
 

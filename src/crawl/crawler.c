@@ -75,9 +75,8 @@ crawler_learn(struct crawler *c, const struct addr *a, const struct url *u, bool
 
 	if (!fresh)
 		return i;
-	struct node *n = nodes_at(&c->core.nodes, i);
 	if (u && (u->tls || !u->is_ip || strcmp(u->path, "/") != 0) && url_format(u, buf, sizeof(buf)))
-		n->url = strdup(buf);
+		nodes_set_url(&c->core.nodes, i, buf); /* out of memory: checked at ws://address/ */
 	pass_open(c);
 	crawler_wake(c, 0);
 	return i;
@@ -260,9 +259,12 @@ on_done(void *arg, void *user, const struct check_result *r)
 }
 
 static void
-node_url(const struct node *n, struct url *u)
+node_url(const struct nodes *t, uint32_t i, struct url *u)
 {
-	if (n->url && url_parse(u, n->url, strlen(n->url), n->addr.port) == 0)
+	const struct node *n = nodes_at(t, i);
+	const char *s = nodes_url(t, i);
+
+	if (s && url_parse(u, s, strlen(s), n->addr.port) == 0)
 		return;
 	memset(u, 0, sizeof(*u));
 	u->is_ip = true;
@@ -287,7 +289,7 @@ dispatch(struct crawler *c)
 		*f = (struct crawler_inflight){ .idx = i, .gen = n->gen, .start = mono, .fresh = n->h.checks == 0, .c = c };
 		if (f->fresh)
 			c->inflight_fresh++;
-		node_url(n, &u);
+		node_url(&c->core.nodes, i, &u);
 		if (!check_start(&c->env, &n->addr, &u, n->dialect, mono + (int64_t)c->cfg->timeout * 1000, f, &r))
 			on_done(c, f, &r);
 	}

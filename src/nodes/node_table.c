@@ -64,8 +64,9 @@ nodes_init(struct nodes *t, size_t max, uint64_t seed)
 void
 nodes_free(struct nodes *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].url);
+	for (size_t j = 0; j < t->capurls; j++)
+		free(t->urls[j].url);
+	free(t->urls);
 	free(t->v);
 	free(t->buckets);
 	free(t->heap);
@@ -216,12 +217,92 @@ nodes_del(struct nodes *t, uint32_t i)
 	while (*pp != i)
 		pp = &t->v[*pp].hnext;
 	*pp = nd->hnext;
-	free(nd->url);
-	nd->url = NULL;
+	nodes_set_url(t, i, NULL);
 	nd->flags = 0;
 	nd->hnext = t->free_head;
 	t->free_head = i;
 	t->count--;
+}
+
+/* --- URLs of their own ---------------------------------------------------- */
+
+static size_t
+url_slot(const struct nodes *t, uint32_t i)
+{
+	return (size_t)hash_mix(t->seed ^ i) & (t->capurls - 1);
+}
+
+const char *
+nodes_url(const struct nodes *t, uint32_t i)
+{
+	if (!(t->v[i].flags & NODE_URL))
+		return NULL;
+	for (size_t j = url_slot(t, i);; j = (j + 1) & (t->capurls - 1))
+		if (t->urls[j].url && t->urls[j].i == i)
+			return t->urls[j].url;
+}
+
+static void
+url_remove(struct nodes *t, uint32_t i)
+{
+	size_t j = url_slot(t, i), mask = t->capurls - 1;
+
+	while (t->urls[j].i != i || !t->urls[j].url)
+		j = (j + 1) & mask;
+	free(t->urls[j].url);
+	t->urls[j].url = NULL;
+	t->nurls--;
+	/* Backward shift: an entry after the hole moves into it unless it sits between its slot and the hole. */
+	for (size_t k = (j + 1) & mask; t->urls[k].url; k = (k + 1) & mask) {
+		size_t home = url_slot(t, t->urls[k].i);
+		if (((k - home) & mask) >= ((k - j) & mask)) {
+			t->urls[j] = t->urls[k];
+			t->urls[k].url = NULL;
+			j = k;
+		}
+	}
+}
+
+static void
+url_put(struct nodes *t, uint32_t i, char *url)
+{
+	size_t j = url_slot(t, i);
+
+	while (t->urls[j].url)
+		j = (j + 1) & (t->capurls - 1);
+	t->urls[j] = (struct nodes_url){ i, url };
+	t->nurls++;
+}
+
+int
+nodes_set_url(struct nodes *t, uint32_t i, const char *url)
+{
+	if (t->v[i].flags & NODE_URL) {
+		url_remove(t, i);
+		t->v[i].flags &= (uint8_t)~NODE_URL;
+	}
+	if (!url)
+		return 0;
+	/* At most half full. */
+	if (2 * (t->nurls + 1) > t->capurls) {
+		size_t nc = t->capurls ? 2 * t->capurls : 64, oc = t->capurls;
+		struct nodes_url *nu = calloc(nc, sizeof(*nu)), *old = t->urls;
+		if (!nu)
+			return -1;
+		t->urls = nu;
+		t->capurls = nc;
+		t->nurls = 0;
+		for (size_t j = 0; j < oc; j++)
+			if (old[j].url)
+				url_put(t, old[j].i, old[j].url);
+		free(old);
+	}
+	char *copy = strdup(url);
+	if (!copy)
+		return -1;
+	url_put(t, i, copy);
+	t->v[i].flags |= NODE_URL;
+	return 0;
 }
 
 /* --- changes ------------------------------------------------------------- */

@@ -34,14 +34,15 @@ enum node_flag {
 	NODE_SEED = 16,     /* from --seed: never forgotten */
 	NODE_GOOD = 32,     /* the health model's verdict (published when port and address allow) */
 	NODE_DIRTY = 64,    /* its row changed since the last batch of nodes.csv.log */
+	NODE_URL = 128,     /* checked at a URL of its own (nodes_url), not ws://address/ */
 };
 
 /*
- * 144 bytes (100,000 nodes: 14 MB): widest first, no padding but the
- * health's tail. When a node is due is the heap's key alone (nodes_due_at).
+ * 84 bytes (100,000 nodes: 8.4 MB): no padding but a byte here and the
+ * health's tail. When a node is due is the heap's key alone
+ * (nodes_due_at); its URL, when it has one of its own, is in t->urls.
  */
 struct node {
-	char *url;        /* malloc'd; NULL = ws://addr/ */
 	struct addr addr;
 	uint32_t gen;
 	uint32_t hnext;   /* hash chain, or free list */
@@ -75,6 +76,13 @@ struct nodes {
 	size_t ndirty, capdirty;
 	struct addr *gone;
 	size_t ngone, capgone;
+	/*
+	 * The URLs of nodes checked at one of their own (a host name, wss, a
+	 * path), by node index: few nodes have one, and a pointer in every
+	 * node was 8 of its bytes. Open addressing, linear probing.
+	 */
+	struct nodes_url { uint32_t i; char *url; } *urls;
+	size_t nurls, capurls; /* capurls: 0 or a power of two */
 };
 
 void nodes_init(struct nodes *t, size_t max, uint64_t seed);
@@ -91,6 +99,11 @@ nodes_at(const struct nodes *t, uint32_t i)
 {
 	return &t->v[i];
 }
+
+/* The URL node i is checked at when not ws://address/, else NULL. */
+const char *nodes_url(const struct nodes *t, uint32_t i);
+/* Set it (a copy; NULL: the default again). -1 when memory ran out: the default then. */
+int nodes_set_url(struct nodes *t, uint32_t i, const char *url);
 
 /* Node i's row changed (a no-op unless t->track). */
 void nodes_touch(struct nodes *t, uint32_t i);

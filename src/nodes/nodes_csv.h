@@ -30,6 +30,7 @@ struct nodescsv_row {
 	uint32_t banned_until; /* unix s, as health's times */
 	struct health h;
 	const char *url; /* "" when absent; valid during the callback */
+	bool url_default; /* url is ws://ip:port/ of the row's own ip and port columns */
 	const char *node_id; /* DHT rows: the node's id in hex; "" when absent */
 	bool gone;       /* nodes.csv.log: the node was forgotten (only addr is set) */
 };

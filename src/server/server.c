@@ -506,7 +506,7 @@ rrl_log(struct dns_server *s, int64_t now)
 		return;
 	size_t n = rrl_top(&s->rrl, top, 3);
 	for (size_t i = 0; i < n; i++) {
-		struct addr a = { .family = top[i].family };
+		struct addr a = { .family = (uint8_t)top[i].family };
 		memcpy(a.ip, top[i].prefix, 16);
 		addr_ip_str(&a, ip, sizeof(ip));
 		size_t used = strlen(list);

@@ -455,7 +455,7 @@ format_nodes(struct emit *e, const struct nodeset *s, int family, const char *ap
 	sort_alen = s->alen;
 	qsort(ips, s->n, sizeof(*ips), ip_cmp); /* stable files diff well */
 	for (size_t i = 0; i < s->n; i++) {
-		struct addr a = { .family = family };
+		struct addr a = { .family = (uint8_t)family };
 		memcpy(a.ip, ips[i], s->alen);
 		addr_ip_str(&a, ip, sizeof(ip));
 		size_t il = strlen(ip);

@@ -36,9 +36,18 @@ on_row(void *arg, const struct nodescsv_row *r)
 	n->dialect = r->dialect;
 	n->last_error = (uint8_t)r->last_error;
 	n->banned_until = r->banned_until;
-	if (*r->url) {
-		n->url = strdup(r->url);
-		REQUIRE(n->url != NULL);
+	/* A URL taken as the default without parsing must parse to the row's own address and port. */
+	if (r->url_default) {
+		struct url u;
+		struct addr h;
+		REQUIRE(url_parse(&u, r->url, strlen(r->url), r->addr.port) == 0 && !u.tls && u.port == r->addr.port &&
+		        strcmp(u.path, "/") == 0);
+		REQUIRE(addr_parse_ip(&h, u.host) == 0 && h.family == r->addr.family &&
+		        memcmp(h.ip, r->addr.ip, sizeof(h.ip)) == 0);
+	}
+	if (*r->url && !r->url_default) {
+		REQUIRE(nodes_set_url(c->t, i, r->url) == 0);
+		REQUIRE(strcmp(nodes_url(c->t, i), r->url) == 0);
 	}
 }
 

@@ -1,7 +1,50 @@
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/addr.h"
 #include "t.h"
+
+/* The hand-made IPv4 parser accepts exactly what inet_pton does, with the same bytes. */
+static void
+v4_like_pton(void)
+{
+	static const char *const fixed[] = {
+		"1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.2.3.04",
+		"1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4x", "1234.1.1.1",
+		"1.2.3.0004", "00.0.0.0", "9.99.199.249", "", ".", "1.2.3.-4", "1.2.3.+4",
+	};
+	const char alpha[] = "0123456789.";
+	char s[24], bad[64] = "";
+	int wrong = 0, n = (int)(sizeof(fixed) / sizeof(fixed[0]));
+	unsigned x = 12345;
+
+	for (int k = 0; k < n + 200000; k++) {
+		if (k < n) {
+			snprintf(s, sizeof(s), "%s", fixed[k]);
+		} else {
+			/* Random short strings of digits and dots, biased toward quads. */
+			x = x * 1103515245u + 12345u;
+			int len = 1 + (int)((x >> 16) % 15);
+			for (int j = 0; j < len; j++) {
+				x = x * 1103515245u + 12345u;
+				s[j] = alpha[(x >> 16) % (j % 4 == 3 ? 11 : 10)];
+			}
+			s[len] = '\0';
+		}
+		struct addr a;
+		uint8_t want[4] = { 0 };
+		int ok = addr_parse_ip(&a, s) == 0 && a.family == AF_INET;
+		int ref = inet_pton(AF_INET, s, want) == 1;
+		if (ok != ref || (ok && memcmp(a.ip, want, 4) != 0)) {
+			if (!wrong++)
+				snprintf(bad, sizeof(bad), "%s: ours %d, inet_pton %d", s, ok, ref);
+		}
+	}
+	CHECK("v4 parse: as inet_pton, fixed and 200,000 random strings", wrong == 0);
+	if (wrong)
+		printf("# v4 parse: %d differ, first %s\n", wrong, bad);
+}
 
 static int
 global(const char *s)
@@ -16,6 +59,7 @@ test_addr(void)
 	struct addr a;
 	char buf[ADDR_STRLEN];
 
+	v4_like_pton();
 	CHECK("v4 hostport", addr_parse_hostport(&a, "127.0.0.1:5353", 53) == 0 && a.family == AF_INET && a.port == 5353);
 	CHECK("v4 default port", addr_parse_hostport(&a, "0.0.0.0", 53) == 0 && a.port == 53);
 	CHECK("v6 bracket port", addr_parse_hostport(&a, "[::1]:5353", 53) == 0 && a.family == AF_INET6 && a.port == 5353);

@@ -144,7 +144,7 @@ csv(void)
 	health_update(&n->h, 1763800000, true);
 	health_update(&n->h, 1763800300, true);
 	n->dialect = 2;
-	n->url = strdup("wss://chain.example.com:32767/");
+	CHECK("url: set", nodes_set_url(&t, i, "wss://chain.example.com:32767/") == 0);
 	struct node *m = nodes_at(&t, j);
 	health_update(&m->h, 1763800000, false);
 	m->last_error = NODE_E_TIMEOUT;
@@ -213,6 +213,21 @@ csv(void)
 	      rs.r[0].h.run_start == rs.r[0].h.last_check && rs.r[1].h.run_start == 0 && rs.r[0].h.last_down == 0);
 	CHECK("prototype: windows start from reliability", health_win_get(&rs.r[0].h, HEALTH_1D).r == 1.0 &&
 	      health_win_get(&rs.r[0].h, HEALTH_1D).w == 1.0 && health_win_get(&rs.r[1].h, HEALTH_1W).r == 0.0);
+	free(other);
+
+	/* The url column: ws://IP:PORT/ of the row's own columns is the default, not parsed; others are. */
+	const char *us = "ip,port,url\n"
+	                 "198.51.100.1,32767,ws://198.51.100.1:32767/\n"
+	                 "2001:db8::1,4000,ws://[2001:db8::1]:4000/\n"
+	                 "198.51.100.2,32767,ws://198.51.100.2:32768/\n"
+	                 "198.51.100.3,32767,wss://198.51.100.3:32767/\n"
+	                 "198.51.100.4,,ws://198.51.100.4:32767/\n"
+	                 "198.51.100.5,32767,ws://198.51.100.5:32767/x\n";
+	memset(&rs, 0, sizeof(rs));
+	rc = nodescsv_parse(us, strlen(us), 32767, on_row, on_bad, &rs, &other, &olen);
+	CHECK("url: default ones known without parsing", rc == 0 && rs.n == 5 && rs.r[0].url_default &&
+	      rs.r[1].url_default && !rs.r[2].url_default && !rs.r[3].url_default && !rs.r[4].url_default);
+	CHECK("url: another port is a bad row", rs.bad == 1 && rs.bad_line[0] == 4);
 	free(other);
 
 	/* An earlier version's file: sipa's five windows with counts; the 1 d and 1 w r and w are taken. */
@@ -326,10 +341,63 @@ changes(void)
 	nodes_free(&t);
 }
 
+/* URLs of their own: a side table that must find each one through collisions, removals and growth. */
+static void
+urls(void)
+{
+	struct nodes t;
+	uint32_t idx[3000];
+	char want[64], bad[80] = "";
+	int wrong = 0;
+
+	nodes_init(&t, 5000, 7);
+	for (uint32_t k = 0; k < 3000; k++) {
+		idx[k] = nodes_add(&t, &(struct addr){ .family = AF_INET, .ip = { 10, 0, (uint8_t)(k >> 8), (uint8_t)k },
+		                                       .port = 1 });
+		if (k % 3 != 0) {
+			snprintf(want, sizeof(want), "wss://n%u.example/", k);
+			nodes_set_url(&t, idx[k], want);
+		}
+	}
+	/* Forget every fifth, replace every seventh, clear every eleventh. */
+	for (uint32_t k = 0; k < 3000; k++) {
+		if (k % 5 == 0)
+			nodes_del(&t, idx[k]);
+		else if (k % 7 == 0)
+			nodes_set_url(&t, idx[k], "ws://seven.example/");
+		else if (k % 11 == 0)
+			nodes_set_url(&t, idx[k], NULL);
+	}
+	size_t expect = 0;
+	for (uint32_t k = 0; k < 3000; k++) {
+		if (k % 5 == 0)
+			continue;
+		const char *got = nodes_url(&t, idx[k]);
+		if (k % 7 == 0)
+			snprintf(want, sizeof(want), "ws://seven.example/");
+		else if (k % 11 == 0 || k % 3 == 0)
+			want[0] = '\0';
+		else
+			snprintf(want, sizeof(want), "wss://n%u.example/", k);
+		expect += want[0] != '\0';
+		if (strcmp(got ? got : "", want) != 0 && !wrong++)
+			snprintf(bad, sizeof(bad), "node %u: %s", k, got ? got : "(none)");
+	}
+	CHECK("urls: each node its own, after removals and growth", wrong == 0);
+	if (wrong)
+		printf("# urls: %d wrong, first %s\n", wrong, bad);
+	CHECK("urls: counted", t.nurls == expect);
+	/* A reused slot starts without one. */
+	uint32_t r = nodes_add(&t, &(struct addr){ .family = AF_INET, .ip = { 10, 1, 0, 0 }, .port = 1 });
+	CHECK("urls: a reused slot has none", r == idx[2995] && nodes_url(&t, r) == NULL);
+	nodes_free(&t);
+}
+
 void
 test_nodes(void)
 {
 	table();
 	csv();
 	changes();
+	urls();
 }
