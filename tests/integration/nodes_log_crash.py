@@ -77,7 +77,7 @@ CAP_S = 4 * 3600        # health.h HEALTH_CAP_S: a long-failing node's backoff
 _TS = rb"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)?"
 _F = rb"[0-9][0-9.eE+-]*"
 ROW = re.compile(rb"(\d+\.\d+\.\d+\.\d+),(?:yes|no)," + _TS + rb",(\d+),([a-z0-9]+)," + _TS + rb"," + _TS +
-                 rb",(\d+),\d+," + _F + rb",[a-z_]*,(?:|0\.1|1\.1)," + _TS + (rb"," + _F) * 15 +
+                 rb",(\d+),\d+," + _F + rb",[a-z_]*,(?:|0\.1|1\.1)," + _TS + (rb"," + _F) * 4 +
                  rb",[^,\n]*,[0-9a-f]*,\d+," + _TS + rb"," + _TS)
 TRAILER = re.compile(rb"#batch (0|[1-9][0-9]*) ([0-9a-fA-F]{8})\n")
 GONE = re.compile(rb"(\d+\.\d+\.\d+\.\d+),gone,,(\d+),([a-z0-9]+)")
@@ -226,7 +226,7 @@ def gen(a):
     other = []
     for k in range(20):
         lc = now - rnd.randint(60, DAY)
-        other.append(("%s.215.%d,yes,%s,%d,%s,%s,%s,%d,%d,1.000,,,,1,3,0.5,1,4,0.7,1,9,0.9,1,20,1,1,40,1,,,0,%s,\n"
+        other.append(("%s.215.%d,yes,%s,%d,%s,%s,%s,%d,%d,1.000,,,,1,1,1,1,,,0,%s,\n"
                       % (NET, k + 1, ts(lc), 6881, OTHER_NET, ts(lc - 9 * DAY), ts(lc), 50 + k, 50 + k,
                          ts(lc - 5 * DAY))).encode())
     rows[len(rows) // 2:len(rows) // 2] = [r.decode() for r in other]
