@@ -32,6 +32,12 @@
  *   pending; our ID; QDCOUNT 1 with the question (apex, SOA, IN), the name
  *   compared without regard to case; and a signature not reported bad.
  *   TC and every section past the question are ignored.
+ * - One exception to the question: an error reply with QDCOUNT 0 (rcode
+ *   not NOERROR) matches by address, port and ID alone, as rejected. NSD
+ *   4.6 answers a NOTIFY it refuses with a bare header (REFUSED, QDCOUNT
+ *   0); without this the primary would retry it for ten minutes and log a
+ *   failure instead of the refusal. An off-path forger needs the ID either
+ *   way (the question is public), so this matches nothing easier to forge.
  * - TSIG belongs to the caller: it appends the TSIG RR after the message
  *   notify_next wrote (the `reserve` bytes are kept free for it, ARCOUNT
  *   is 0 so the signer sets it to 1), remembers the request MAC by target
@@ -97,7 +103,7 @@ enum notify_verdict {
 	NOTIFY_V_FROM,     /* not from a target's address and port */
 	NOTIFY_V_STALE,    /* the target has nothing pending: late, duplicate */
 	NOTIFY_V_ID,       /* not the pending ID */
-	NOTIFY_V_QUESTION, /* QDCOUNT not 1, unreadable, or not (apex, SOA, IN) */
+	NOTIFY_V_QUESTION, /* not (apex, SOA, IN) alone, and not an error with QDCOUNT 0 */
 	NOTIFY_V_SIG,      /* the caller's TSIG check failed */
 	NOTIFY_V_COUNT
 };

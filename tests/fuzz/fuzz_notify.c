@@ -34,8 +34,9 @@
  * - a reply acknowledges exactly when a reference matcher says so: at
  *   least 12 bytes, QR, opcode 4, from a target's exact address, that
  *   target pending with a try sent, its ID, QDCOUNT 1, the apex (any case)
- *   SOA IN at offset 12, a signature not BAD; NOERROR gives ACKED, any
- *   other rcode REJECTED; anything else leaves every target as it was;
+ *   SOA IN at offset 12 (or QDCOUNT 0 with an error rcode), a signature
+ *   not BAD; NOERROR gives ACKED, any other rcode REJECTED; anything else
+ *   leaves every target as it was;
  * - counters (sent, retried, acked, rejected, failed, superseded,
  *   unsendable, ignored, the sum of ignored_by) equal the model's, and
  *   the events drained are the model's, in order, field for field, with
@@ -293,7 +294,12 @@ ref_match(const struct addr *from, const uint8_t *p, size_t len, enum notify_sig
 			j = k;
 	if (j < 0 || m[j].state != NOTIFY_PENDING || m[j].tries == 0)
 		return -1;
-	if ((p[0] << 8 | p[1]) != m[j].id || p[4] != 0 || p[5] != 1 || len < 12 + alen + 4)
+	if ((p[0] << 8 | p[1]) != m[j].id)
+		return -1;
+	/* An error reply may come as a bare header (NSD's REFUSED). */
+	if (p[4] == 0 && p[5] == 0 && (p[3] & 0xf) != 0)
+		return sig == NOTIFY_SIG_BAD ? -1 : j;
+	if (p[4] != 0 || p[5] != 1 || len < 12 + alen + 4)
 		return -1;
 	for (size_t i = 0; i < alen; i++)
 		if (lower(p[12 + i]) != apex[i])

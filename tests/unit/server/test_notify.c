@@ -319,6 +319,25 @@ ack_and_misses(void)
 	rl = reply_of(buf, len, 9, rep); /* NOTAUTH */
 	CHECK("NOTAUTH with a good signature: rejected", notify_reply(&n, &a, rep, rl, 5001, NOTIFY_SIG_GOOD) == NOTIFY_V_REJECTED &&
 	                                                  notify_event(&n, &e) && e.rcode == 9);
+
+	/* NSD 4.6 refuses a NOTIFY with a bare header (seen in tests/notify/interop.sh). */
+	uint8_t nsd[12];
+	notify_serial(&n, 46, 6000);
+	next(&n, 6000, &o);
+	t_hex("0000 a405 0000 0000 0000 0000", nsd, sizeof(nsd));
+	nsd[0] = (uint8_t)(o.id >> 8);
+	nsd[1] = (uint8_t)(o.id ^ 1);
+	CHECK("bare REFUSED, wrong ID", notify_reply(&n, &a, nsd, 12, 6001, NOTIFY_SIG_NONE) == NOTIFY_V_ID);
+	nsd[1] = (uint8_t)o.id;
+	nsd[3] = 0x00;
+	CHECK("bare NOERROR is no ack", notify_reply(&n, &a, nsd, 12, 6001, NOTIFY_SIG_NONE) == NOTIFY_V_QUESTION);
+	nsd[3] = 0x05;
+	CHECK("bare REFUSED, bad TSIG", notify_reply(&n, &a, nsd, 12, 6001, NOTIFY_SIG_BAD) == NOTIFY_V_SIG);
+	CHECK("bare REFUSED from elsewhere", notify_reply(&n, &other_port, nsd, 12, 6001, NOTIFY_SIG_NONE) == NOTIFY_V_FROM);
+	CHECK("still pending", n.t[0].state == NOTIFY_PENDING && !notify_event(&n, &e));
+	CHECK("bare REFUSED: rejected", notify_reply(&n, &a, nsd, 12, 6002, NOTIFY_SIG_NONE) == NOTIFY_V_REJECTED &&
+	                                notify_event(&n, &e) && e.kind == NOTIFY_EV_REJECTED && e.rcode == 5 &&
+	                                e.serial == 46 && notify_due(&n) == INT64_MAX);
 }
 
 static void
