@@ -62,6 +62,8 @@ main(void)
 	test_dns_wire();
 	t_name = "dns_answer";
 	test_dns_answer();
+	t_name = "notify";
+	test_notify();
 	t_name = "cookie";
 	test_cookie();
 	t_name = "rrl";
