@@ -289,11 +289,46 @@ xd_parse(const uint8_t *m, size_t len, struct xd_msg *h, struct xd_list *l)
 }
 
 /*
- * A whole stream, every message of at most cap bytes, into l (in the order
- * sent): each parses, has id, QR, AA, NOERROR, no TC, the question q (qlen
- * bytes) in the first message only, an OPT exactly when edns. Returns the
- * message count, or -1 on a broken rule (*why says which).
+ * Message number n (from 0) of a stream of at most cap bytes, into l: it
+ * parses, has id, QR, AA, NOERROR, no TC, records, the question q (qlen
+ * bytes) in the first message only, an OPT exactly when edns. False on a
+ * broken rule (*why says which).
  */
+static bool
+xd_msg_ok(const uint8_t *m, size_t len, size_t cap, long n, uint16_t id, const uint8_t *q, size_t qlen,
+          bool edns, struct xd_list *l, const char **why)
+{
+	struct xd_msg h;
+
+	if (len > cap || len > 65535) {
+		*why = "longer than cap";
+		return false;
+	}
+	if (!xd_parse(m, len, &h, l)) {
+		*why = "does not parse";
+		return false;
+	}
+	if (h.id != id || !(h.flags & DNS_F_QR) || !(h.flags & DNS_F_AA) || (h.flags & DNS_F_TC) ||
+	    (h.flags & 0xf) != 0 || DNS_OPCODE(h.flags) != 0) {
+		*why = "header";
+		return false;
+	}
+	if (h.an == 0) {
+		*why = "no records";
+		return false;
+	}
+	if ((n == 0) != (h.qd == 1) || (n == 0 && (h.qlen != qlen || memcmp(h.question, q, qlen) != 0))) {
+		*why = "question";
+		return false;
+	}
+	if (h.opt != edns || (h.opt && h.opt_ext != 0)) {
+		*why = "opt";
+		return false;
+	}
+	return true;
+}
+
+/* A whole stream with xd_msg_ok's rules; the message count, or -1. */
 static long
 xd_stream(struct xfr_stream *s, size_t cap, uint16_t id, const uint8_t *q, size_t qlen,
           bool edns, struct xd_list *l, const char **why)
@@ -304,32 +339,8 @@ xd_stream(struct xfr_stream *s, size_t cap, uint16_t id, const uint8_t *q, size_
 
 	*why = "";
 	while ((len = xfr_stream_next(s, buf, cap)) > 0) {
-		struct xd_msg h;
-		if (len > cap || len > 65535) {
-			*why = "longer than cap";
+		if (!xd_msg_ok(buf, len, cap, n, id, q, qlen, edns, l, why))
 			return -1;
-		}
-		if (!xd_parse(buf, len, &h, l)) {
-			*why = "does not parse";
-			return -1;
-		}
-		if (h.id != id || !(h.flags & DNS_F_QR) || !(h.flags & DNS_F_AA) || (h.flags & DNS_F_TC) ||
-		    (h.flags & 0xf) != 0 || DNS_OPCODE(h.flags) != 0) {
-			*why = "header";
-			return -1;
-		}
-		if (h.an == 0) {
-			*why = "no records";
-			return -1;
-		}
-		if ((n == 0) != (h.qd == 1) || (n == 0 && (h.qlen != qlen || memcmp(h.question, q, qlen) != 0))) {
-			*why = "question";
-			return -1;
-		}
-		if (h.opt != edns || (h.opt && h.opt_ext != 0)) {
-			*why = "opt";
-			return -1;
-		}
 		n++;
 	}
 	if (xfr_stream_failed(s)) {
