@@ -78,6 +78,8 @@ main(void)
 	test_zone_store();
 	t_name = "nodeset";
 	test_nodeset();
+	t_name = "xfr";
+	test_xfr();
 	t_name = "config";
 	test_config();
 	t_name = "rng";

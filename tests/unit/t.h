@@ -48,6 +48,7 @@ void test_crawl_core(void);
 void test_crawl_store(void);
 void test_nodes(void);
 void test_nodeset(void);
+void test_xfr(void);
 void test_config(void);
 void test_rng(void);
 void test_bencode(void);
