@@ -104,7 +104,8 @@ struct tsig_state {
  */
 int tsig_key_parse(struct tsig_key *k, const char *text, size_t len, char *err, size_t errlen);
 
-/* Bytes a TSIG RR signed with k takes (reserve them in every reply). */
+/* Bytes to reserve in every reply for a TSIG RR signed with k: a signature
+ * takes this less 6, a BADTIME or BADTRUNC reply at most this. */
 size_t tsig_rr_len(const struct tsig_key *k);
 
 /* Server side. See the top of this file for what to do with each result. */
