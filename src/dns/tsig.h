@@ -1,12 +1,13 @@
 /*
- * tsig: DNS transaction signatures (RFC 8945) with hmac-sha256 only: the
- * key file, verifying a request and signing its replies (one or many, as
+ * tsig: DNS transaction signatures (RFC 8945) with hmac-sha256 only:
+ * verifying a request and signing its replies (one or many, as
  * in a zone transfer over TCP), and the client half for NOTIFY. Pure: no
  * I/O, no clock (`now` is unix seconds, an argument), no allocation. MACs
  * go through BearSSL's HMAC.
  *
- * Error convention: tsig_key_parse returns 0, or -1 with a one-line
- * message naming the line. Verifiers return enum tsig_result. Signers
+ * The key (struct tsig_key, read from BIND's key file) is dns/tsig_key.h.
+ *
+ * Error convention: verifiers return enum tsig_result. Signers
  * return 0, or -1 when the TSIG RR does not fit in `cap` (or the state
  * cannot sign); on -1 the message, its length and the state are unchanged,
  * so the caller can make room and try again.
@@ -39,6 +40,7 @@
 #include <stdint.h>
 
 #include "dns/dname.h"
+#include "dns/tsig_key.h"
 
 #define DNS_T_TSIG 250
 #define DNS_R_NOTAUTH 9 /* RFC 8945 5.2: the RCODE of every TSIG error reply */
@@ -49,23 +51,10 @@
 #define TSIG_E_BADTIME 18
 #define TSIG_E_BADTRUNC 22
 
-#define TSIG_MAC_LEN 32      /* hmac-sha256 */
-#define TSIG_MAC_MIN 16      /* RFC 8945 5.2.2.1: max(10, half the hash) */
-#define TSIG_FUDGE 300       /* seconds, what we send (RFC 8945 10 suggests 300) */
-#define TSIG_SECRET_MAX 256  /* bytes once decoded; tsig-keygen makes 32 */
+#define TSIG_FUDGE 300 /* seconds, in what we sign; dig, kdig, knotd and nsd send 300 too */
 /* The largest TSIG RR we write: an error reply echoing a 255-byte key name
  * and algorithm name, with a full MAC and 6 bytes of Other Data. */
 #define TSIG_RR_MAX (DNAME_MAX + 10 + DNAME_MAX + 16 + TSIG_MAC_LEN + 6)
-
-struct tsig_key {
-	uint8_t name[DNAME_MAX];  /* lowercase wire form */
-	uint8_t secret[TSIG_SECRET_MAX];
-	size_t secret_len;        /* >= 1 */
-	/* Local policy (RFC 8945 5.2.4): the shortest request MAC we accept.
-	 * TSIG_MAC_MIN after tsig_key_parse; raise it up to TSIG_MAC_LEN to
-	 * answer shorter (but RFC-legal) MACs with BADTRUNC. */
-	size_t mac_min;
-};
 
 enum tsig_result {
 	TSIG_NONE,     /* no TSIG RR: an unsigned message */
@@ -95,14 +84,6 @@ struct tsig_state {
 	size_t mac_len;              /* 0: none to chain on */
 	uint32_t nsigned;            /* messages signed so far in this exchange */
 };
-
-/*
- * Parse a key in BIND's form, exactly one:
- *   key "xfr-key" { algorithm hmac-sha256; secret "base64"; };
- * Whitespace anywhere; '#', '//' and C comments; the name quoted or not;
- * keywords and the algorithm case-insensitive. err gets "line N: what".
- */
-int tsig_key_parse(struct tsig_key *k, const char *text, size_t len, char *err, size_t errlen);
 
 /* Bytes to reserve in every reply for a TSIG RR signed with k: a signature
  * takes this less 6, a BADTIME or BADTRUNC reply at most this. */

@@ -45,7 +45,7 @@ trap cleanup EXIT
 mkdir -p build/interop
 cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wconversion -Werror -isystem third_party/root/usr/include \
 	-Isrc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -o "$tool" tests/interop/tsig_interop.c \
-	src/dns/tsig.c src/dns/wire.c src/dns/dname.c third_party/root/usr/lib/x86_64-linux-gnu/libbearssl.a || exit 2
+	src/dns/tsig.c src/dns/tsig_key.c src/dns/wire.c src/dns/dname.c third_party/root/usr/lib/x86_64-linux-gnu/libbearssl.a || exit 2
 
 cat >"$work/xfr-key.conf" <<EOF
 key "xfr-key" {

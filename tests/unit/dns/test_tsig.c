@@ -1,5 +1,5 @@
 /*
- * dns/tsig: the key file, request verification, reply signing (one and
+ * dns/tsig and dns/tsig_key: the key file, request verification, reply signing (one and
  * many messages), error replies and the client half. MACs are checked
  * against a reference computed here straight from RFC 8945 4.3 with
  * BearSSL, and against exchanges captured from dig, kdig, knotd and nsd
