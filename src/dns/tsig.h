@@ -31,7 +31,10 @@
  *
  * Names inside are lowercase wire form (dns/dname.h). Names are compared
  * case-insensitively and hashed in canonical form (RFC 8945 4.3.3:
- * lowercase, uncompressed).
+ * lowercase, uncompressed). Not done here: the SHOULD of 5.2.3 to refuse
+ * a Time Signed older than the last one seen from the key (no memory
+ * between exchanges), and a check that the TSIG RR's TTL is 0 (it is
+ * hashed as 0 whatever it says).
  */
 #ifndef SEEDD_DNS_TSIG_H
 #define SEEDD_DNS_TSIG_H
@@ -125,7 +128,9 @@ int tsig_sign_request(struct tsig_state *st, const struct tsig_key *k, uint8_t *
  * within its fudge and Error 0. A reply without TSIG is TSIG_NONE; one
  * whose Error is set gives that error (BADKEY, BADSIG, BADTIME, BADTRUNC;
  * BADSIG for codes we do not know), unauthenticated when its MAC is empty:
- * log it, never trust it. st->error holds the Error field.
+ * log it, never trust it. st->error holds the Error field. The request
+ * MAC in st is not touched: a forged reply that fails does not stop the
+ * real one, arriving later, from verifying.
  */
 enum tsig_result tsig_verify_response(struct tsig_state *st, const struct tsig_key *k,
                                       const uint8_t *msg, size_t len, uint64_t now);
