@@ -94,6 +94,8 @@ main(void)
 	t_name = "resolver";
 	test_resolver();
 	test_resolver_lookup();
+	t_name = "tsig";
+	test_tsig();
 	t_name = "health";
 	test_health();
 	t_name = "crawl_core";

@@ -42,6 +42,7 @@ void test_ws_handshake(void);
 void test_url(void);
 void test_peers(void);
 void test_resolver(void);
+void test_tsig(void);
 void test_resolver_lookup(void);
 void test_health(void);
 void test_crawl_core(void);
