@@ -50,6 +50,16 @@ static const char usage[] =
     "      --user UID[:GID]        numeric ids to switch to once every socket is bound\n"
     "                              (GID defaults to UID)\n"
     "      --metrics ADDR:PORT     HTTP /metrics (Prometheus text) and /healthz\n"
+    "      --tsig-key FILE         TSIG key (BIND's key \"name\" { algorithm hmac-sha256;\n"
+    "                              secret \"...\"; };) that signs zone transfers and NOTIFY\n"
+    "      --xfr-allow ADDR[/BITS] a source allowed AXFR/IXFR, signed with the key;\n"
+    "                              repeatable (transfers are refused without it)\n"
+    "      --notify ADDR[:PORT]    a secondary told of each new serial (default port 53);\n"
+    "                              repeatable\n"
+    "      --xfr-answers N         node addresses of each family in a transfer (default:\n"
+    "                              --answers)\n"
+    "      --xfr-rotate SECS       a new sample of them, a new serial and a NOTIFY this\n"
+    "                              often (default 300)\n"
     "  -d, --data-dir DIR          where zone.csv, nodes.csv and infohashes.csv live\n"
     "                              (default .)\n"
     "      --snapshot-interval SECS  how often changed state is written (default 60)\n"
@@ -62,6 +72,7 @@ enum {
 	OPT_SNAPSHOT_INTERVAL, OPT_LOG_LEVEL, OPT_PORT, OPT_INTERVAL, OPT_TIMEOUT,
 	OPT_CONCURRENCY, OPT_MAX_NODES, OPT_CA_FILE, OPT_RESOLVER, OPT_DHT, OPT_DHT_BOOTSTRAP,
 	OPT_DHT_RATE, OPT_USER, OPT_METRICS, OPT_RRL, OPT_RRL_SLIP, OPT_RRL_V4, OPT_RRL_V6,
+	OPT_TSIG_KEY, OPT_XFR_ALLOW, OPT_NOTIFY, OPT_XFR_ANSWERS, OPT_XFR_ROTATE,
 };
 
 static const struct option options[] = {
@@ -90,6 +101,11 @@ static const struct option options[] = {
 	{ "dht-rate", required_argument, NULL, OPT_DHT_RATE },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "tsig-key", required_argument, NULL, OPT_TSIG_KEY },
+	{ "xfr-allow", required_argument, NULL, OPT_XFR_ALLOW },
+	{ "notify", required_argument, NULL, OPT_NOTIFY },
+	{ "xfr-answers", required_argument, NULL, OPT_XFR_ANSWERS },
+	{ "xfr-rotate", required_argument, NULL, OPT_XFR_ROTATE },
 	{ "data-dir", required_argument, NULL, 'd' },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -203,6 +219,7 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 	c->max_nodes = CONFIG_MAX_NODES;
 	c->ca_file = CONFIG_CA_FILE;
 	c->dht_rate = 2000;
+	c->xfr_rotate = 300;
 	c->rrl = (struct rrl_config){ .rate = RRL_DEFAULT_RATE, .slip = RRL_DEFAULT_SLIP,
 	                              .v4_prefix = 24, .v6_prefix = 56 };
 	const char *seed_text[CONFIG_SEEDS_MAX];
@@ -348,6 +365,33 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 				return bad(err, opt, optarg, "not ADDR:PORT with an IP address (IPv6 as [ADDR]:PORT) and a port from 1 to 65535");
 			c->have_metrics = true;
 			break;
+		case OPT_TSIG_KEY:
+			if (*optarg == '\0')
+				return bad(err, opt, optarg, "empty file name");
+			c->tsig_key_file = optarg;
+			break;
+		case OPT_XFR_ALLOW:
+			if (c->nxfr_allow == CONFIG_XFR_ALLOW_MAX)
+				return bad(err, opt, optarg, "too many networks (at most 16)");
+			if (addr_parse_net(&c->xfr_allow[c->nxfr_allow], optarg) < 0)
+				return bad(err, opt, optarg, "not ADDR or ADDR/BITS with an IP address and a prefix length within it");
+			c->nxfr_allow++;
+			break;
+		case OPT_NOTIFY:
+			if (c->nnotify == CONFIG_NOTIFY_MAX)
+				return bad(err, opt, optarg, "too many secondaries (at most 16)");
+			if (addr_parse_hostport(&c->notify[c->nnotify], optarg, 53) < 0 || addr_is_any(&c->notify[c->nnotify]))
+				return bad(err, opt, optarg, "not ADDR[:PORT] with an IP address (IPv6 as [ADDR]:PORT) and a port from 1 to 65535");
+			c->nnotify++;
+			break;
+		case OPT_XFR_ANSWERS:
+			if (parse_uint(optarg, 1, CONFIG_ANSWERS_MAX, &c->xfr_answers) < 0)
+				return bad(err, opt, optarg, "not a whole number from 1 to 1024");
+			break;
+		case OPT_XFR_ROTATE:
+			if (parse_uint(optarg, 1, 86400, &c->xfr_rotate) < 0)
+				return bad(err, opt, optarg, "not a whole number of seconds from 1 to 86400");
+			break;
 		case 'd':
 			if (*optarg == '\0')
 				return bad(err, opt, optarg, "empty directory name");
@@ -404,6 +448,18 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err)
 		for (int i = 0; i < 3; i++)
 			c->dht_boot[c->ndht_boot++] = boot[i];
 	}
+	/* Transfers and NOTIFY are signed or not done at all. */
+	if ((c->nxfr_allow > 0 || c->nnotify > 0) && !c->tsig_key_file) {
+		fprintf(err, "seedd: --%s: needs --tsig-key: transfers and NOTIFY are always signed\n",
+		        c->nxfr_allow > 0 ? "xfr-allow" : "notify");
+		return CONFIG_BAD;
+	}
+	if (c->tsig_key_file && c->nxfr_allow == 0) {
+		fprintf(err, "seedd: --tsig-key: needs --xfr-allow: name the secondaries allowed to transfer the zone\n");
+		return CONFIG_BAD;
+	}
+	if (c->xfr_answers == 0)
+		c->xfr_answers = c->answers;
 	if (c->nlisten == 0) {
 		c->listen_default = true;
 		addr_parse_hostport(&c->listen[0], "0.0.0.0", 53);

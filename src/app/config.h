@@ -24,6 +24,8 @@
 #define CONFIG_DHT_PORT 6881
 #define CONFIG_DHT_BOOT_MAX 16
 #define CONFIG_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#define CONFIG_XFR_ALLOW_MAX 16
+#define CONFIG_NOTIFY_MAX 16
 
 enum config_result { CONFIG_OK, CONFIG_EXIT, CONFIG_BAD };
 
@@ -64,6 +66,14 @@ struct config {
 	uint32_t uid, gid;
 	bool have_metrics;
 	struct addr metrics;
+	/* hidden primary: zone transfers and NOTIFY, all signed (off without --tsig-key) */
+	const char *tsig_key_file;
+	struct addr_net xfr_allow[CONFIG_XFR_ALLOW_MAX];
+	int nxfr_allow;
+	struct addr notify[CONFIG_NOTIFY_MAX];
+	int nnotify;
+	uint32_t xfr_answers; /* 0 until set: then --answers */
+	uint32_t xfr_rotate;
 };
 
 enum config_result config_parse(struct config *c, int argc, char **argv, FILE *out, FILE *err);

@@ -20,6 +20,7 @@
 #include "dht/dht.h"
 #include "app/http.h"
 #include "app/metrics.h"
+#include "server/primary.h"
 #include "server/server.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -46,6 +47,8 @@ struct seedd {
 	struct crawler crawler;
 	struct dht dht;
 	struct http_server http;
+	struct primary primary;
+	bool primary_on;
 	struct metrics_src metrics;
 	int snapshot_timer, poll_timer, verify_timer;
 };
@@ -121,6 +124,85 @@ on_poll(struct loop *l, void *arg)
 	if (s->store.dirty && !was_dirty)
 		zonestore_save(&s->store, &s->zone, false);
 	loop_timer_arm(l, s->poll_timer, POLL_MS);
+}
+
+/* A serial for a new version of the transferred zone: the zone's, bumped (and so kept by zone.csv). */
+static uint32_t
+bump_serial(void *ctx, uint32_t floor)
+{
+	struct seedd *s = ctx;
+
+	zonestore_touch(&s->store, &s->zone, time(NULL));
+	if ((int32_t)(floor - s->zone.soa.serial) > 0)
+		s->zone.soa.serial = floor;
+	return s->zone.soa.serial;
+}
+
+/* --tsig-key FILE: 0, or -1 with a line on stderr. */
+static int
+read_tsig_key(const char *path, struct tsig_key *k)
+{
+	char text[8192], err[160];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "seedd: --tsig-key %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t n = fread(text, 1, sizeof(text), f);
+	bool big = n == sizeof(text) || ferror(f);
+	fclose(f);
+	if (big) {
+		fprintf(stderr, "seedd: --tsig-key %s: cannot read it, or longer than %zu bytes (one key)\n", path,
+		        sizeof(text) - 1);
+		return -1;
+	}
+	int rc = tsig_key_parse(k, text, n, err, sizeof(err));
+	explicit_bzero(text, sizeof(text));
+	if (rc < 0) {
+		fprintf(stderr, "seedd: --tsig-key %s: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first --listen address of a family that is not a wildcard, port 0; else the wildcard. */
+static struct addr
+notify_source(const struct config *c, int family)
+{
+	struct addr a = { .family = (uint8_t)family };
+
+	for (int i = 0; i < c->nlisten; i++)
+		if (c->listen[i].family == family && !addr_is_any(&c->listen[i])) {
+			a = c->listen[i];
+			a.port = 0;
+			break;
+		}
+	return a;
+}
+
+static int
+setup_primary(struct seedd *s)
+{
+	struct primary_config pc = {
+		.nallow = s->cfg.nxfr_allow, .nnotify = s->cfg.nnotify,
+		.src4 = notify_source(&s->cfg, AF_INET), .src6 = notify_source(&s->cfg, AF_INET6),
+		.answers = s->cfg.xfr_answers, .rotate_s = s->cfg.xfr_rotate,
+	};
+	char err[256];
+
+	if (read_tsig_key(s->cfg.tsig_key_file, &pc.key) < 0)
+		return -1;
+	memcpy(pc.allow, s->cfg.xfr_allow, sizeof(pc.allow[0]) * (size_t)s->cfg.nxfr_allow);
+	memcpy(pc.notify, s->cfg.notify, sizeof(pc.notify[0]) * (size_t)s->cfg.nnotify);
+	if (primary_init(&s->primary, &pc, &s->loop, &s->zone, &s->rng, bump_serial, s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "seedd: %s\n", err);
+		return -1;
+	}
+	explicit_bzero(&pc.key, sizeof(pc.key));
+	s->primary_on = true;
+	s->dns.primary = &s->primary;
+	return 0;
 }
 
 static int
@@ -300,9 +382,11 @@ main(int argc, char **argv)
 	}
 	if (bind_all(&s) < 0)
 		return 1;
+	if (s.cfg.tsig_key_file && setup_primary(&s) < 0)
+		return 1;
 	s.metrics = (struct metrics_src){
 		.dns = &s.dns, .zone = &s.zone, .store = &s.store, .crawler = &s.crawler, .dht = &s.dht,
-		.http = &s.http.st, .start_time = (int64_t)time(NULL),
+		.http = &s.http.st, .start_time = (int64_t)time(NULL), .primary = s.primary_on ? &s.primary : NULL,
 	};
 	s.http.fd = -1;
 	if (s.cfg.have_metrics) {
@@ -314,7 +398,7 @@ main(int argc, char **argv)
 		addr_str(&s.cfg.metrics, as, sizeof(as));
 		log_info("metrics", "msg=listening addr=%s paths=/metrics,/healthz", as);
 	}
-	if (dns_server_start(&s.dns) < 0) {
+	if (dns_server_start(&s.dns) < 0 || (s.primary_on && primary_start(&s.primary) < 0)) {
 		fprintf(stderr, "seedd: cannot start the DNS server: %s\n", strerror(errno));
 		return 1;
 	}
@@ -350,6 +434,8 @@ main(int argc, char **argv)
 	dht_close(&s.dht);
 	zonestore_close(&s.store);
 	http_close(&s.http);
+	if (s.primary_on)
+		primary_close(&s.primary);
 	log_info("main", "msg=stopped serial=%u", s.zone.soa.serial);
 	dns_server_close(&s.dns);
 	loop_close(&s.loop);

@@ -70,7 +70,47 @@ dns(struct sbuf *b, const struct metrics_src *m)
 	family(b, "zone_nodes", "gauge", "Node addresses published at the apex, by family.");
 	sb_printf(b, "seedd_zone_nodes{family=\"ipv4\"} %zu\n", nodeset_count(&m->zone->v4));
 	sb_printf(b, "seedd_zone_nodes{family=\"ipv6\"} %zu\n", nodeset_count(&m->zone->v6));
-	one(b, "zone_serial", "gauge", "SOA serial of the served zone.", m->zone->soa.serial);
+	one(b, "zone_serial", "gauge", "SOA serial of the served zone.", zone_served_serial(m->zone));
+}
+
+/* The hidden primary: transfers by kind and result, TSIG, NOTIFY. */
+static void
+primary(struct sbuf *b, const struct metrics_src *m)
+{
+	static const char *const kinds[PRIMARY_XFR_KINDS] = { "axfr", "ixfr_uptodate", "ixfr_diff", "ixfr_full" };
+	static const char *const tsig[TSIG_BADTRUNC + 1] = { "none", "ok", "formerr", "badkey", "badsig", "badtime",
+	                                                     "badtrunc" };
+	const struct primary_stats *s = &m->primary->st;
+	const struct notify_stats *n = &m->primary->nt.st;
+
+	family(b, "xfr_started_total", "counter", "Zone transfers started, by what is sent.");
+	for (int i = 0; i < PRIMARY_XFR_KINDS; i++)
+		sb_printf(b, "seedd_xfr_started_total{kind=\"%s\"} %llu\n", kinds[i], (unsigned long long)s->xfr_started[i]);
+	family(b, "xfr_requests_total", "counter", "Transfer requests by result (refused: unsigned, from outside "
+	       "--xfr-allow, AXFR over UDP; error: FORMERR, NOTAUTH, BADVERS).");
+	const struct { const char *r; uint64_t v; } res[] = {
+		{ "sent", s->xfr_done }, { "cut", s->xfr_cut }, { "refused_unsigned", s->refused_unsigned },
+		{ "refused_source", s->refused_source }, { "refused_udp_axfr", s->refused_udp_axfr },
+		{ "error", s->xfr_errors },
+	};
+	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		sb_printf(b, "seedd_xfr_requests_total{result=\"%s\"} %llu\n", res[i].r, (unsigned long long)res[i].v);
+	one(b, "xfr_messages_total", "counter", "Transfer messages sent.", s->xfr_messages);
+	one(b, "xfr_records_total", "counter", "Records in transfers sent whole.", s->xfr_records);
+	family(b, "tsig_requests_total", "counter", "Queries carrying a TSIG record, by verdict.");
+	for (int i = 1; i <= TSIG_BADTRUNC; i++)
+		sb_printf(b, "seedd_tsig_requests_total{result=\"%s\"} %llu\n", tsig[i], (unsigned long long)s->tsig[i]);
+	one(b, "tsig_signed_total", "counter", "Replies signed with TSIG.", s->signed_replies);
+	one(b, "xfr_versions_total", "counter", "Versions of the transferred zone (rotations, start, static changes).",
+	    s->versions);
+	family(b, "notify_total", "counter", "NOTIFY messages sent, retried, and how secondaries answered.");
+	const struct { const char *r; uint64_t v; } nt[] = {
+		{ "sent", n->sent }, { "retried", n->retried }, { "acknowledged", n->acked }, { "rejected", n->rejected },
+		{ "failed", n->failed }, { "superseded", n->superseded }, { "ignored", n->ignored },
+		{ "bad_signature", s->notify_bad_sig }, { "send_error", s->notify_send_errors },
+	};
+	for (size_t i = 0; i < sizeof(nt) / sizeof(nt[0]); i++)
+		sb_printf(b, "seedd_notify_total{result=\"%s\"} %llu\n", nt[i].r, (unsigned long long)nt[i].v);
 }
 
 static void
@@ -179,6 +219,8 @@ metrics_text(const struct metrics_src *m, size_t *len)
 
 	sb_init(&b, 16384);
 	dns(&b, m);
+	if (m->primary)
+		primary(&b, m);
 	crawler(&b, m);
 	dht(&b, m, now);
 	family(&b, "snapshot_last_success_timestamp_seconds", "gauge",

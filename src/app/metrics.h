@@ -16,6 +16,7 @@
 
 #include "crawl/crawler.h"
 #include "dht/dht.h"
+#include "server/primary.h"
 #include "server/server.h"
 #include "zone/zone.h"
 #include "zone/zone_store.h"
@@ -27,6 +28,7 @@ struct metrics_src {
 	const struct crawler *crawler;
 	const struct dht *dht;
 	const struct http_stats *http;
+	const struct primary *primary; /* NULL: no zone transfers */
 	int64_t start_time; /* unix s */
 };
 

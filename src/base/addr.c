@@ -160,6 +160,51 @@ addr_is_any(const struct addr *a)
 	return memcmp(a->ip, zero, addr_len(a)) == 0;
 }
 
+int
+addr_parse_net(struct addr_net *n, const char *s)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t il = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (il == 0 || il >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, il);
+	ip[il] = '\0';
+	if (addr_parse_ip(&n->a, ip) < 0)
+		return -1;
+	unsigned max = n->a.family == AF_INET ? 32 : 128, bits = max;
+	if (slash) {
+		const char *p = slash + 1;
+		bits = 0;
+		if (*p < '0' || *p > '9' || strlen(p) > 3)
+			return -1;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			bits = bits * 10 + (unsigned)(*p - '0');
+		}
+		if (bits > max)
+			return -1;
+	}
+	n->bits = (uint8_t)bits;
+	/* Host bits cleared: 10.1.2.3/8 means 10/8. */
+	for (unsigned i = bits; i < max; i++)
+		n->a.ip[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return 0;
+}
+
+bool
+addr_net_has(const struct addr_net *n, const uint8_t *ip, size_t iplen)
+{
+	if (iplen != addr_len(&n->a))
+		return false;
+	unsigned full = n->bits / 8u, rest = n->bits % 8u;
+	if (memcmp(ip, n->a.ip, full) != 0)
+		return false;
+	return rest == 0 || ((ip[full] ^ n->a.ip[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
 bool
 addr_is_unusable(const struct addr *a)
 {

@@ -32,6 +32,15 @@ socklen_t addr_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss);
 bool addr_is_any(const struct addr *a);
 size_t addr_len(const struct addr *a);
 
+/* A network: "ADDR" (one address) or "ADDR/BITS", bits within the family's length. */
+struct addr_net {
+	struct addr a;
+	uint8_t bits;
+};
+int addr_parse_net(struct addr_net *n, const char *s);
+/* Is ip (4 or 16 bytes) in n? An IPv4 address is never in an IPv6 network or the other way. */
+bool addr_net_has(const struct addr_net *n, const uint8_t *ip, size_t iplen);
+
 /* Never kept as a node: unspecified, multicast, IPv4 broadcast. */
 bool addr_is_unusable(const struct addr *a);
 /*

@@ -86,7 +86,7 @@ put_soa(struct reply *rp, const struct zone *z, uint32_t ttl)
 	wr_u16(&rp->w, 0);
 	wr_name(&rp->w, z->soa.mname);
 	wr_name(&rp->w, z->soa.rname);
-	wr_u32(&rp->w, z->soa.serial);
+	wr_u32(&rp->w, zone_served_serial(z));
 	wr_u32(&rp->w, z->soa.refresh);
 	wr_u32(&rp->w, z->soa.retry);
 	wr_u32(&rp->w, z->soa.expire);

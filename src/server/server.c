@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "dns/wire.h"
 
 #define UDP_BATCH 32
 #define UDP_ROUNDS 8 /* batches per wake-up before others get a turn */
@@ -27,6 +28,8 @@ struct dns_tcp_conn {
 	int64_t last_active;
 	struct sockaddr_storage peer; /* for cookies */
 	size_t inlen, outoff, outlen;
+	/* A transfer being sent (req.streaming): queries after it wait their turn. */
+	struct primary_req req;
 	uint8_t in[2 + DNS_TCP_QUERY_MAX];
 	uint8_t out[2 * (2 + DNS_TCP_REPLY_MAX)];
 };
@@ -233,6 +236,41 @@ limit(struct dns_server *s, struct dns_client *c, uint8_t *reply, size_t len)
 	}
 }
 
+/* One query (UDP or TCP) to a reply in out (cap bytes): its length, 0 for none. */
+static size_t
+answer_one(struct dns_server *s, struct dns_client *cl, uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
+           bool tcp, struct primary_req *rq, bool *stream)
+{
+	size_t len = 0;
+
+	*stream = false;
+	if (s->primary == NULL)
+		return dns_answer(s->zone, s->rng, q, qlen, out, cap, tcp, cl, &s->stats);
+	switch (primary_query(s->primary, q, &qlen, cl->ip, cl->iplen, tcp, cl->now, out, cap, &len, rq)) {
+	case PRIMARY_REPLY:
+		/* Limited as errors are (a bad signature gets a reply), and never slipped: not dns_answer's. */
+		cl->cls = RRL_ERROR;
+		cl->cls_name = NULL;
+		cl->cls_type = 0;
+		cl->question_end = cl->opt_off = DNS_HDR; /* a slip is the bare header */
+		cl->opt_len = 0;
+		return len;
+	case PRIMARY_SIGN: {
+		size_t reserve = primary_reserve(s->primary);
+		len = dns_answer(s->zone, s->rng, q, qlen, out, cap - reserve, tcp, cl, &s->stats);
+		return len ? primary_sign(s->primary, rq, out, len, cap, cl->now) : 0;
+	}
+	case PRIMARY_STREAM:
+		*stream = true;
+		return 0;
+	case PRIMARY_DROP:
+		return 0;
+	case PRIMARY_PASS:
+	default:
+		return dns_answer(s->zone, s->rng, q, qlen, out, cap, tcp, cl, &s->stats);
+	}
+}
+
 static void
 on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -266,9 +304,11 @@ on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 			return; /* EAGAIN: drained; other errors: try again on the next wake-up */
 		int nr = 0;
 		for (int i = 0; i < n; i++) {
+			struct primary_req rq;
+			bool stream;
 			c.iplen = source_ip(&from[i], &c.ip);
-			size_t len = dns_answer(s->zone, s->rng, qbuf[i], qm[i].msg_len, rbuf[nr],
-			                        sizeof(rbuf[nr]), false, &c, &s->stats);
+			size_t len = answer_one(s, &c, qbuf[i], qm[i].msg_len, rbuf[nr], sizeof(rbuf[nr]), false, &rq,
+			                        &stream);
 			if (len > 0)
 				len = limit(s, &c, rbuf[nr], len);
 			if (len == 0)
@@ -304,6 +344,8 @@ on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 static void
 conn_close(struct dns_tcp_conn *c)
 {
+	if (c->srv->primary)
+		primary_stream_cut(c->srv->primary, &c->req);
 	c->used = false;
 	c->srv->active--;
 	c->srv->tcp.closed++;
@@ -323,14 +365,37 @@ out_has_room(const struct dns_tcp_conn *c)
 	return sizeof(c->out) - c->outlen >= 2 + DNS_TCP_REPLY_MAX;
 }
 
-/* Answer every complete query in the input while a full reply still fits. */
+/*
+ * Answer every complete query in the input while a full reply still fits;
+ * a transfer sends a message each time one fits, and the queries after it
+ * wait (replies stay in order). false: close the connection.
+ */
 static bool
 conn_process(struct dns_tcp_conn *c)
 {
 	struct dns_server *s = c->srv;
 	size_t off = 0;
+	bool ok = true;
 
-	while (c->inlen - off >= 2 && out_has_room(c)) {
+	while (out_has_room(c)) {
+		uint8_t *o = c->out + c->outlen;
+		if (c->req.streaming) {
+			bool failed;
+			size_t len = primary_stream_next(s->primary, &c->req, o + 2, DNS_TCP_REPLY_MAX,
+			                                 (uint64_t)time(NULL), &failed);
+			if (failed) {
+				ok = false;
+				break;
+			}
+			if (len > 0) {
+				o[0] = (uint8_t)(len >> 8);
+				o[1] = (uint8_t)len;
+				c->outlen += 2 + len;
+			}
+			continue;
+		}
+		if (c->inlen - off < 2)
+			break;
 		size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
 		if (mlen == 0 || mlen > DNS_TCP_QUERY_MAX) {
 			s->tcp.bad_length++;
@@ -338,11 +403,10 @@ conn_process(struct dns_tcp_conn *c)
 		}
 		if (c->inlen - off - 2 < mlen)
 			break;
-		uint8_t *o = c->out + c->outlen;
 		struct dns_client cl = { .cookies = &s->cookies, .now = (uint32_t)time(NULL) };
 		cl.iplen = source_ip(&c->peer, &cl.ip);
-		size_t len = dns_answer(s->zone, s->rng, c->in + off + 2, mlen, o + 2,
-		                        DNS_TCP_REPLY_MAX, true, &cl, &s->stats);
+		bool stream;
+		size_t len = answer_one(s, &cl, c->in + off + 2, mlen, o + 2, DNS_TCP_REPLY_MAX, true, &c->req, &stream);
 		if (len > 0) {
 			o[0] = (uint8_t)(len >> 8);
 			o[1] = (uint8_t)len;
@@ -355,7 +419,7 @@ conn_process(struct dns_tcp_conn *c)
 		memmove(c->in, c->in + off, c->inlen - off);
 		c->inlen -= off;
 	}
-	return true;
+	return ok;
 }
 
 static bool

@@ -20,6 +20,7 @@
 #include "base/addr.h"
 #include "server/answer.h"
 #include "server/cookie.h"
+#include "server/primary.h"
 #include "server/rrl.h"
 #include "base/loop.h"
 
@@ -65,6 +66,7 @@ struct dns_server {
 	int64_t cookie_rotated_ms;
 	int64_t rrl_logged_ms;      /* 0: no line yet */
 	struct rrl_stats rrl_logged; /* counts at the last line */
+	struct primary *primary;    /* zone transfers, TSIG: NULL when off */
 };
 
 int dns_server_init(struct dns_server *s, struct loop *l, struct zone *z, struct rng *r,

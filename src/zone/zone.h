@@ -56,7 +56,22 @@ struct zone {
 	uint32_t *rr_index;
 
 	struct nodeset v4, v6;
+	/*
+	 * With zone transfers on, SOA answers carry the serial of the zone as
+	 * transferred (a sample of the nodes, renewed every --xfr-rotate), not
+	 * soa.serial, which moves with every published node: a secondary must
+	 * find, in a transfer, the serial it was told.
+	 */
+	bool xfr_serial_on;
+	uint32_t xfr_serial;
 };
+
+/* The serial SOA answers carry. */
+static inline uint32_t
+zone_served_serial(const struct zone *z)
+{
+	return z->xfr_serial_on ? z->xfr_serial : z->soa.serial;
+}
 
 void zone_init(struct zone *z, const uint8_t *apex, size_t max_nodes, uint64_t seed);
 void zone_free(struct zone *z);

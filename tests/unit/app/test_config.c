@@ -117,6 +117,35 @@ test_config(void)
 	}
 	const char *badm[] = { "seedd", "-z", "a.b", "--metrics", "127.0.0.1" };
 	CHECK("metrics needs a port", run(5, badm, &c) == CONFIG_BAD && strstr(errbuf, "--metrics") != NULL);
+	/* Hidden primary. */
+	const char *xfr[] = { "seedd", "-z", "a.b", "--tsig-key", "/k", "--xfr-allow", "10.1.2.3/8", "--xfr-allow",
+	                      "2001:db8::1", "--notify", "127.0.0.2", "--notify", "[::1]:5300", "--xfr-rotate", "2" };
+	CHECK("xfr flags", run(15, xfr, &c) == CONFIG_OK && strcmp(c.tsig_key_file, "/k") == 0 && c.nxfr_allow == 2 &&
+	      c.xfr_allow[0].bits == 8 && c.xfr_allow[0].a.ip[1] == 0 && c.xfr_allow[1].bits == 128 &&
+	      c.nnotify == 2 && c.notify[0].port == 53 && c.notify[1].port == 5300 && c.xfr_rotate == 2 &&
+	      c.xfr_answers == 25);
+	CHECK("xfr defaults", run(3, crawl_def, &c) == CONFIG_OK && c.tsig_key_file == NULL && c.nxfr_allow == 0 &&
+	      c.nnotify == 0 && c.xfr_rotate == 300 && c.xfr_answers == 25);
+	const char *xans[] = { "seedd", "-z", "a.b", "--answers", "7", "--tsig-key", "/k", "--xfr-allow", "::1" };
+	CHECK("xfr answers default to --answers", run(9, xans, &c) == CONFIG_OK && c.xfr_answers == 7);
+	const char *nokey[] = { "seedd", "-z", "a.b", "--xfr-allow", "127.0.0.1" };
+	CHECK("xfr-allow needs a key", run(5, nokey, &c) == CONFIG_BAD && strstr(errbuf, "--xfr-allow: needs --tsig-key"));
+	const char *nokey2[] = { "seedd", "-z", "a.b", "--notify", "127.0.0.1" };
+	CHECK("notify needs a key", run(5, nokey2, &c) == CONFIG_BAD && strstr(errbuf, "--notify: needs --tsig-key"));
+	const char *noallow[] = { "seedd", "-z", "a.b", "--tsig-key", "/k" };
+	CHECK("key needs xfr-allow", run(5, noallow, &c) == CONFIG_BAD && strstr(errbuf, "--tsig-key: needs --xfr-allow"));
+	static const char *const badnet[] = { "10.0.0.0/33", "::/129", "10.0.0.0/", "/8", "host.example", "10.0.0.0/8x",
+	                                      "10.0.0.0/-1", "10.0.0.0/0008" };
+	for (size_t k = 0; k < sizeof(badnet) / sizeof(badnet[0]); k++) {
+		const char *bn[] = { "seedd", "-z", "a.b", "--tsig-key", "/k", "--xfr-allow", badnet[k] };
+		char name[64];
+		snprintf(name, sizeof(name), "bad xfr-allow '%s'", badnet[k]);
+		CHECK(name, run(7, bn, &c) == CONFIG_BAD && strstr(errbuf, "--xfr-allow") != NULL);
+	}
+	const char *badrot[] = { "seedd", "-z", "a.b", "--xfr-rotate", "0" };
+	CHECK("xfr-rotate 0", run(5, badrot, &c) == CONFIG_BAD && strstr(errbuf, "--xfr-rotate: '0'"));
+	const char *badnot[] = { "seedd", "-z", "a.b", "--notify", "0.0.0.0" };
+	CHECK("notify to 0.0.0.0", run(5, badnot, &c) == CONFIG_BAD && strstr(errbuf, "--notify: '0.0.0.0'"));
 	const char *help[] = { "seedd", "--help" };
 	CHECK("help", run(2, help, &c) == CONFIG_EXIT);
 	const char *ver[] = { "seedd", "-V" };

@@ -60,6 +60,18 @@ test_addr(void)
 	char buf[ADDR_STRLEN];
 
 	v4_like_pton();
+	struct addr_net net;
+	const uint8_t in1[4] = { 10, 200, 3, 4 }, out1[4] = { 11, 0, 0, 1 }, v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
+	CHECK("net: /8", addr_parse_net(&net, "10.1.2.3/8") == 0 && net.bits == 8 && addr_net_has(&net, in1, 4) &&
+	      !addr_net_has(&net, out1, 4) && !addr_net_has(&net, v6a, 16));
+	CHECK("net: one address", addr_parse_net(&net, "10.200.3.4") == 0 && net.bits == 32 && addr_net_has(&net, in1, 4) &&
+	      !addr_net_has(&net, out1, 4));
+	CHECK("net: /0 holds every IPv4 address only", addr_parse_net(&net, "0.0.0.0/0") == 0 &&
+	      addr_net_has(&net, out1, 4) && !addr_net_has(&net, v6a, 16));
+	CHECK("net: v6 /33 edge", addr_parse_net(&net, "2001:db8:8000::/33") == 0 && !addr_net_has(&net, v6a, 16) &&
+	      addr_parse_net(&net, "2001:db8::/33") == 0 && addr_net_has(&net, v6a, 16));
+	CHECK("net: /12 edge", addr_parse_net(&net, "10.192.0.0/10") == 0 && addr_net_has(&net, in1, 4) &&
+	      addr_parse_net(&net, "10.128.0.0/10") == 0 && !addr_net_has(&net, in1, 4));
 	CHECK("v4 hostport", addr_parse_hostport(&a, "127.0.0.1:5353", 53) == 0 && a.family == AF_INET && a.port == 5353);
 	CHECK("v4 default port", addr_parse_hostport(&a, "0.0.0.0", 53) == 0 && a.port == 53);
 	CHECK("v6 bracket port", addr_parse_hostport(&a, "[::1]:5353", 53) == 0 && a.family == AF_INET6 && a.port == 5353);
