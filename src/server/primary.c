@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "dns/wire.h"
+#include "server/answer.h"
 
 #define TICK_MS 1000
 #define NOTIFY_BUF (NOTIFY_MSG_MAX + TSIG_RR_MAX)
@@ -300,8 +301,12 @@ primary_query(struct primary *p, uint8_t *q, size_t *qlen, const uint8_t *ip, si
 
 	*outlen = 0;
 	rq->streaming = false;
-	/* Responses are dns_answer's to drop; a buffer without room for a signed reply is not ours. */
-	if (*qlen < DNS_HDR || (q[2] & 0x80) || cap < XFR_MSG_MIN + TSIG_RR_MAX)
+	/*
+	 * Responses are dns_answer's to drop. Every buffer the server hands in
+	 * (UDP's 1232, TCP's 65535) holds a UDP-sized reply, a transfer message
+	 * and any TSIG RR; a smaller one is not ours to use.
+	 */
+	if (*qlen < DNS_HDR || (q[2] & 0x80) || cap < XFR_MSG_MIN + reserve || cap < DNS_UDP_MIN + TSIG_RR_MAX)
 		return PRIMARY_PASS;
 	enum tsig_result tr = tsig_verify_request(&rq->ts, &p->cfg.key, q, *qlen, now);
 	if (tr == TSIG_NONE) {

@@ -64,6 +64,8 @@ main(void)
 	test_dns_answer();
 	t_name = "notify";
 	test_notify();
+	t_name = "primary";
+	test_primary();
 	t_name = "cookie";
 	test_cookie();
 	t_name = "rrl";

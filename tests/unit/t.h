@@ -30,6 +30,7 @@ char *t_slurp(int dirfd, const char *name, size_t *len);
 void test_dns_wire(void);
 void test_dns_answer(void);
 void test_notify(void);
+void test_primary(void);
 void test_cookie(void);
 void test_rrl(void);
 void test_changelog(void);
