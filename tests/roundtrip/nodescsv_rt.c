@@ -30,8 +30,9 @@ on_row(void *ctx, const struct nodescsv_row *r)
 	n->banned_until = r->banned_until;
 	if (r->good)
 		n->flags |= NODE_GOOD;
-	if (*r->url)
-		n->url = strdup(r->url);
+	/* As crawl_store.c keeps it: a URL of its own only. */
+	if (*r->url && !r->url_default && !nodescsv_url_is_default(&r->addr, r->url))
+		nodes_set_url(t, i, r->url);
 }
 
 static void
