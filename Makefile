@@ -42,9 +42,12 @@ MUSL_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -flto -ffunction-sections -fdata-secti
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CFLAGS  := $(CSTD) $(WARN) $(INC) -O1 -g $(SAN_FLAGS)
 FUZZ_CFLAGS := $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+# The library is compiled once for every target (instrumented, not linked with libFuzzer's main).
+FUZZ_LIB_CFLAGS := $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 MUSL_OBJ := $(patsubst src/%.c,build/musl/%.o,$(SRC)) build/musl/fortify_compat.o
 SAN_OBJ  := $(patsubst src/%.c,build/san/%.o,$(LIBSRC))
+FUZZ_OBJ := $(patsubst src/%.c,build/fuzzlib/%.o,$(LIBSRC))
 
 FUZZ_SECONDS ?= 60
 
@@ -100,9 +103,13 @@ build/san/churn: $(CHURNSRC) tests/churn/churn.h $(HDR) $(patsubst src/%.c,build
 test: seedd build/san/unit build/san/churn
 	./tests/run.sh
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBSRC) $(HDR) $(FETCHED)
+build/fuzzlib/%.o: src/%.c $(HDR) $(FETCHED)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIBSRC) $(BEARSSL)
+	clang $(FUZZ_LIB_CFLAGS) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(HDR) $(FETCHED)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(BEARSSL)
 
 fuzz: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
 	./tests/fuzz/run.sh $(FUZZ_SECONDS)
