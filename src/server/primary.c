@@ -365,6 +365,8 @@ primary_query(struct primary *p, uint8_t *q, size_t *qlen, const uint8_t *ip, si
 	if (xfr_stream_start(&rq->xs, &p->x, &xr) < 0)
 		return PRIMARY_DROP;
 	rq->streaming = true;
+	rq->peerlen = iplen <= sizeof(rq->peer) ? iplen : 0;
+	memcpy(rq->peer, ip, rq->peerlen);
 	p->st.xfr_started[rq->xs.kind]++;
 	return PRIMARY_STREAM;
 }
@@ -397,8 +399,13 @@ primary_stream_next(struct primary *p, struct primary_req *rq, uint8_t *out, siz
 		} else {
 			p->st.xfr_done++;
 			p->st.xfr_records += rq->xs.records;
-			log_info("xfr", "msg=\"transfer sent\" kind=%s messages=%zu records=%zu", kind_name[rq->xs.kind],
-			         rq->xs.messages, rq->xs.records);
+			struct addr a = { .family = rq->peerlen == 16 ? AF_INET6 : AF_INET };
+			char peer[ADDR_STRLEN] = "?";
+			memcpy(a.ip, rq->peer, rq->peerlen);
+			if (rq->peerlen)
+				addr_ip_str(&a, peer, sizeof(peer));
+			log_info("xfr", "msg=\"transfer sent\" to=%s kind=%s messages=%zu records=%zu", peer,
+			         kind_name[rq->xs.kind], rq->xs.messages, rq->xs.records);
 		}
 		xfr_stream_end(&rq->xs);
 		rq->streaming = false;

@@ -76,6 +76,8 @@ struct primary_req {
 	struct tsig_state ts;
 	struct xfr_stream xs;
 	bool streaming;
+	uint8_t peer[16]; /* the transfer's source, for its log line */
+	size_t peerlen;
 };
 
 typedef uint32_t primary_bump_fn(void *ctx, uint32_t floor);
