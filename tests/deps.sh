@@ -41,7 +41,8 @@ dnsperf nsd knot
 # skopeo              reads the OCI archive back (appliance_image)
 # prometheus          promtool check metrics (appliance_metrics)
 # systemd             systemd-analyze verify docs/seedd.service (appliance_image)
-# dnsperf nsd knot    make bench (bench/dns.sh: seedd against NSD and Knot)
+# dnsperf nsd knot    make bench (bench/dns.sh: seedd against NSD and Knot); nsd and
+#                     knot also as secondaries of seedd (xfr_secondaries)
 
 missing=""
 for p in $pkgs; do

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 PREFIX=xfr-stream
-for t in dig kdig; do
+for t in dig kdig curl; do
 	command -v "$t" >/dev/null || { fail "$PREFIX/tools" "missing $t"; exit 0; }
 done
 dir=$(new_dir)
@@ -20,8 +20,9 @@ printf 'key "xfr-key" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secre
 	for i in $(seq 1 30); do echo "stream.test,11.$i.0.1"; done
 	for i in $(seq 1 6000); do echo "h$i.stream.test,10.$((i / 250)).$((i % 250)).1"; done
 } >"$dir/zone.csv"
+mport=$(free_port)
 if ! start_seedd "$dir" -z stream.test -l "127.70.0.1:$port" --concurrency 0 --tsig-key "$dir/key" \
-	--xfr-allow 127.70.0.0/16 --xfr-answers 10 --xfr-rotate 2; then
+	--xfr-allow 127.70.0.0/16 --xfr-answers 10 --xfr-rotate 2 --metrics "127.70.0.1:$mport"; then
 	fail "$PREFIX/start" "$(tail -n 3 "$dir/log")"
 	exit 0
 fi
@@ -64,5 +65,20 @@ read -r total whole multi bad < <(awk -v want="$want" '
 [ "$lost" = 0 ] && [ "$slow" -lt 100 ] && pass "$PREFIX/UDP answered meanwhile (slowest $slow ms)" ||
 	fail "$PREFIX/UDP answered meanwhile" "$lost of 60 lost, slowest $slow ms"
 grep -q 'msg="transfer sent" to=127.70.0.2 kind=axfr' "$dir/log" && pass "$PREFIX/logged" || fail "$PREFIX/logged" "$(tail -n 3 "$dir/log")"
+# As a secondary does: a signed SOA query, then an IXFR, an AXFR and a query on the same connection, each answer signed.
+metric() { curl -s "http://127.70.0.1:$mport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+c0=$(metric seedd_dns_tcp_connections_total)
+serial=$(dig +short -b 127.70.0.3 @127.70.0.1 -p "$port" stream.test SOA | awk '{ print $3 }')
+out=$(dig +tcp +keepopen -b 127.70.0.2 -y "hmac-sha256:xfr-key:$secret" @127.70.0.1 -p "$port" \
+	stream.test SOA stream.test IXFR="$serial" stream.test AXFR stream.test A 2>&1)
+c1=$(metric seedd_dns_tcp_connections_total)
+signed=$(grep -c 'TSIG.*hmac-sha256\..* NOERROR 0' <<<"$out")
+if [ "$((c1 - c0))" = 1 ] && [ "$signed" -ge 4 ] && ! grep -qiE "verify|couldn't|failed" <<<"$out" &&
+	grep -q "XFR size: $want records" <<<"$out"; then
+	pass "$PREFIX/SOA, IXFR, AXFR and a query on one connection, all signed"
+else
+	fail "$PREFIX/SOA, IXFR, AXFR and a query on one connection, all signed" \
+		"connections $c0 -> $c1, $signed signed: $(grep -E 'status|XFR|TSIG|;; ' <<<"$out" | head -n 8 | tr '\n' ' ')"
+fi
 stop_seedd
 [ "$SEEDD_RC" = 0 ] && pass "$PREFIX/sigterm-exit-0" || fail "$PREFIX/sigterm-exit-0" "exit $SEEDD_RC"
