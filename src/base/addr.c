@@ -147,6 +147,27 @@ addr_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
 	return sizeof(*sin6);
 }
 
+bool
+addr_from_sockaddr(struct addr *a, const struct sockaddr_storage *ss)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		a->family = AF_INET;
+		memcpy(a->ip, &s4->sin_addr, 4);
+		a->port = ntohs(s4->sin_port);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		a->family = AF_INET6;
+		memcpy(a->ip, &s6->sin6_addr, 16);
+		a->port = ntohs(s6->sin6_port);
+		return true;
+	}
+	return false;
+}
+
 size_t
 addr_len(const struct addr *a)
 {

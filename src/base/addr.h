@@ -29,6 +29,8 @@ void addr_ip_str(const struct addr *a, char *out, size_t len);
 /* "1.2.3.4:53" or "[2001:db8::1]:53" */
 void addr_str(const struct addr *a, char *out, size_t len);
 socklen_t addr_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss);
+/* A datagram's source as an addr: false for another family than IPv4 or IPv6. */
+bool addr_from_sockaddr(struct addr *a, const struct sockaddr_storage *ss);
 bool addr_is_any(const struct addr *a);
 size_t addr_len(const struct addr *a);
 

@@ -62,27 +62,6 @@ net_emit(void *arg, const struct addr *to, const uint8_t *p, size_t len)
 		dht_flush(d);
 }
 
-static bool
-from_sockaddr(const struct sockaddr_storage *ss, struct addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		a->family = AF_INET;
-		memcpy(a->ip, &s4->sin_addr, 4);
-		a->port = ntohs(s4->sin_port);
-		return true;
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		a->family = AF_INET6;
-		memcpy(a->ip, &s6->sin6_addr, 16);
-		a->port = ntohs(s6->sin6_port);
-		return true;
-	}
-	return false;
-}
-
 static void
 on_io(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -109,7 +88,7 @@ on_io(struct loop *l, struct loop_io *io, uint32_t events)
 		int64_t now_s = (int64_t)time(NULL);
 		for (int i = 0; i < n; i++) {
 			/* A datagram larger than any KRPC message we take is cut: drop it. */
-			if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) || !from_sockaddr(&ss[i], &from)) {
+			if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) || !addr_from_sockaddr(&from, &ss[i])) {
 				d->st.c[DHT_C_IN]++;
 				d->st.c[DHT_C_DROP_MALFORMED]++;
 				continue;

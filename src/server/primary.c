@@ -177,26 +177,6 @@ send_notifies(struct primary *p)
 	drain_events(p);
 }
 
-static struct addr
-from_sockaddr(const struct sockaddr_storage *ss)
-{
-	struct addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-		a.family = AF_INET;
-		memcpy(a.ip, &sin->sin_addr, 4);
-		a.port = ntohs(sin->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-		a.family = AF_INET6;
-		memcpy(a.ip, &sin6->sin6_addr, 16);
-		a.port = ntohs(sin6->sin6_port);
-	}
-	return a;
-}
-
 static void
 on_notify_reply(struct loop *l, struct loop_io *io, uint32_t events)
 {
@@ -211,7 +191,9 @@ on_notify_reply(struct loop *l, struct loop_io *io, uint32_t events)
 		ssize_t n = recvfrom(io->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
 		if (n < 0)
 			break;
-		struct addr from = from_sockaddr(&ss);
+		struct addr from;
+		if (!addr_from_sockaddr(&from, &ss))
+			continue;
 		int t = notify_find(&p->nt, &from);
 		enum notify_sig sig = NOTIFY_SIG_BAD;
 		if (t >= 0 && tsig_verify_response(&p->nts[t], &p->cfg.key, buf, (size_t)n, (uint64_t)time(NULL)) == TSIG_OK)

@@ -60,6 +60,18 @@ test_addr(void)
 	char buf[ADDR_STRLEN];
 
 	v4_like_pton();
+	struct sockaddr_storage ss;
+	struct addr back, sa4, sa6;
+	addr_parse_hostport(&sa4, "192.0.2.7:5300", 0);
+	addr_parse_hostport(&sa6, "[2001:db8::9]:53", 0);
+	addr_to_sockaddr(&sa4, &ss);
+	CHECK("sockaddr: v4 round trip", addr_from_sockaddr(&back, &ss) && back.family == AF_INET && back.port == 5300 &&
+	      memcmp(back.ip, sa4.ip, 4) == 0);
+	addr_to_sockaddr(&sa6, &ss);
+	CHECK("sockaddr: v6 round trip", addr_from_sockaddr(&back, &ss) && back.family == AF_INET6 && back.port == 53 &&
+	      memcmp(back.ip, sa6.ip, 16) == 0);
+	ss.ss_family = AF_UNIX;
+	CHECK("sockaddr: other families refused", !addr_from_sockaddr(&back, &ss));
 	struct addr_net net;
 	const uint8_t in1[4] = { 10, 200, 3, 4 }, out1[4] = { 11, 0, 0, 1 }, v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
 	CHECK("net: /8", addr_parse_net(&net, "10.1.2.3/8") == 0 && net.bits == 8 && addr_net_has(&net, in1, 4) &&
