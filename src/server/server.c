@@ -236,14 +236,16 @@ limit(struct dns_server *s, struct dns_client *c, uint8_t *reply, size_t len)
 	}
 }
 
-/* One query (UDP or TCP) to a reply in out (cap bytes): its length, 0 for none. */
+/*
+ * One query (UDP or TCP) to a reply in out (cap bytes): its length, 0 for
+ * none. A transfer (TCP) is left in rq for the connection to send.
+ */
 static size_t
 answer_one(struct dns_server *s, struct dns_client *cl, uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
-           bool tcp, struct primary_req *rq, bool *stream)
+           bool tcp, struct primary_req *rq)
 {
 	size_t len = 0;
 
-	*stream = false;
 	if (s->primary == NULL)
 		return dns_answer(s->zone, s->rng, q, qlen, out, cap, tcp, cl, &s->stats);
 	switch (primary_query(s->primary, q, &qlen, cl->ip, cl->iplen, tcp, cl->now, out, cap, &len, rq)) {
@@ -261,8 +263,6 @@ answer_one(struct dns_server *s, struct dns_client *cl, uint8_t *q, size_t qlen,
 		return len ? primary_sign(s->primary, rq, out, len, cap, cl->now) : 0;
 	}
 	case PRIMARY_STREAM:
-		*stream = true;
-		return 0;
 	case PRIMARY_DROP:
 		return 0;
 	case PRIMARY_PASS:
@@ -305,10 +305,8 @@ on_udp(struct loop *l, struct loop_io *io, uint32_t events)
 		int nr = 0;
 		for (int i = 0; i < n; i++) {
 			struct primary_req rq;
-			bool stream;
 			c.iplen = source_ip(&from[i], &c.ip);
-			size_t len = answer_one(s, &c, qbuf[i], qm[i].msg_len, rbuf[nr], sizeof(rbuf[nr]), false, &rq,
-			                        &stream);
+			size_t len = answer_one(s, &c, qbuf[i], qm[i].msg_len, rbuf[nr], sizeof(rbuf[nr]), false, &rq);
 			if (len > 0)
 				len = limit(s, &c, rbuf[nr], len);
 			if (len == 0)
@@ -405,8 +403,7 @@ conn_process(struct dns_tcp_conn *c)
 			break;
 		struct dns_client cl = { .cookies = &s->cookies, .now = (uint32_t)time(NULL) };
 		cl.iplen = source_ip(&c->peer, &cl.ip);
-		bool stream;
-		size_t len = answer_one(s, &cl, c->in + off + 2, mlen, o + 2, DNS_TCP_REPLY_MAX, true, &c->req, &stream);
+		size_t len = answer_one(s, &cl, c->in + off + 2, mlen, o + 2, DNS_TCP_REPLY_MAX, true, &c->req);
 		if (len > 0) {
 			o[0] = (uint8_t)(len >> 8);
 			o[1] = (uint8_t)len;
